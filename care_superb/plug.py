@@ -1,0 +1,35 @@
+"""The plug: s3prl finds upstreams as attributes of ``s3prl.hub`` and tasks as
+``s3prl.downstream.<task>.expert``; both can be extended from outside."""
+from __future__ import annotations
+
+import os
+
+_PLUGGED = False
+
+
+def plug() -> None:
+    """Register our upstreams in ``s3prl.hub`` and our task folders in ``s3prl.downstream``."""
+    global _PLUGGED
+    if _PLUGGED:
+        return
+    import argparse
+
+    import s3prl.downstream
+    import s3prl.hub
+    import torch
+
+
+    import care_superb.downstream as our_downstream
+    from care_superb.upstream import hub_entries
+
+    for name, entry in hub_entries().items():
+        setattr(s3prl.hub, name, entry)
+
+    folder = os.path.dirname(os.path.abspath(our_downstream.__file__))
+    # Appended, not prepended: s3prl's own tasks keep their names (a test checks we shadow none).
+    if folder not in s3prl.downstream.__path__:
+        s3prl.downstream.__path__.append(folder)
+    # s3prl stores its argparse.Namespace in every checkpoint; torch >= 2.6 loads with
+    # weights_only=True by default and would refuse `-e EXP/dev-best.ckpt` without this.
+    torch.serialization.add_safe_globals([argparse.Namespace])
+    _PLUGGED = True

@@ -1,0 +1,104 @@
+"""Synthetic corpora in the owners' exact layouts, spoken by espeak-ng.
+
+A layout module (one per corpus, listed in ``LAYOUTS``) plans the corpus as a list of ``Clip``s
+plus small text files (label lists, transcripts); ``synthesize`` renders them. Each clip's
+randomness is seeded by (seed, path), so a run that was interrupted resumes where it stopped and
+produces byte-identical files. The marker file ``SYNTHETIC.json`` in the root is written last:
+its presence means the corpus is complete, and every result row computed on it says so.
+"""
+from __future__ import annotations
+
+import importlib
+import json
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from tqdm import tqdm
+
+from care_superb.synth.espeak import Prosody, Speaker, render, write_wav
+
+MARKER = "SYNTHETIC.json"
+
+LAYOUTS = {
+    "emodb": "care_superb.synth.emodb",
+}
+
+
+@dataclass(frozen=True)
+class Clip:
+    """One audio file of a planned corpus."""
+
+    path: str  # relative to the corpus root
+    text: str
+    speaker: Speaker
+    emotion: str | Prosody
+    sample_rate: int = 16000
+    channels: int = 1
+
+
+@dataclass
+class Plan:
+    clips: list[Clip]
+    text_files: dict[str, str] = field(default_factory=dict)  # relative path -> content
+    finish: Callable[[Path], None] | None = None  # e.g. a container conversion after rendering
+
+
+def layout(name: str):
+    if name not in LAYOUTS:
+        raise KeyError(f"no synthetic layout {name!r}; known: {', '.join(sorted(LAYOUTS))}")
+    return importlib.import_module(LAYOUTS[name])
+
+
+def is_synthetic(root: str | Path) -> bool:
+    """True when ``root`` is a corpus written by ``care-superb synth``."""
+    return (Path(root) / MARKER).is_file()
+
+
+def synthesize(name: str, out: str | Path, seed: int = 0, size: str = "demo") -> Path:
+    """Write corpus ``name`` under ``out``; returns the root. Resumes a partial run."""
+    module = layout(name)
+    if size not in module.SIZES:
+        raise ValueError(f"size {size!r} unknown for {name}; choose from {', '.join(module.SIZES)}")
+    out = Path(out)
+    settings = {"synthetic": True, "generator": "care-superb synth", "layout": name,
+                "seed": seed, "size": size}
+    marker = out / MARKER
+    if marker.is_file():
+        existing = json.loads(marker.read_text())
+        if existing == settings:
+            return out
+        raise FileExistsError(
+            f"{out} already holds a synthetic corpus made with {existing}; "
+            f"choose another --out or delete it to make one with {settings}"
+        )
+    if out.exists() and any(out.iterdir()) and not _looks_like_partial(out, name):
+        raise FileExistsError(f"{out} exists and is not a (partial) synthetic {name} corpus; choose another --out")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / ".synth-in-progress").write_text(json.dumps(settings))
+
+    plan = module.plan(random.Random(f"{seed}:plan"), size)
+    todo = [c for c in plan.clips if not (out / c.path).is_file()]
+    for clip in tqdm(todo, desc=f"synth {name}", unit="clip", initial=len(plan.clips) - len(todo),
+                     total=len(plan.clips)):
+        audio = render(clip.text, clip.speaker, clip.emotion, random.Random(f"{seed}:{clip.path}"))
+        write_wav(out / clip.path, audio, clip.sample_rate, clip.channels)
+    for rel, content in plan.text_files.items():
+        (out / rel).parent.mkdir(parents=True, exist_ok=True)
+        (out / rel).write_text(content, encoding="utf-8")
+    if plan.finish is not None:
+        plan.finish(out)
+    marker.write_text(json.dumps(settings, indent=1) + "\n")
+    (out / ".synth-in-progress").unlink()
+    return out
+
+
+def _looks_like_partial(out: Path, name: str) -> bool:
+    flag = out / ".synth-in-progress"
+    return flag.is_file() and json.loads(flag.read_text()).get("layout") == name
+
+
+def speakers(table: dict[str, str], language: str, seed_rng: random.Random) -> dict[str, Speaker]:
+    """Voices for a corpus's speaker table ``{speaker_id: sex}``, drawn from one seeded rng."""
+    return {sid: Speaker.draw(sid, sex, language, seed_rng) for sid, sex in table.items()}

@@ -1,0 +1,51 @@
+"""What a corpus parser returns, and the errors it raises.
+
+A parser module (``downstream/<task>/corpus.py``) has one function
+``prepare(root, **options) -> list[Utterance]`` that only reads the corpus as its owners
+distribute it. Anything wrong stops with a ``CorpusError`` naming the path and what was expected.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+
+class CorpusError(ValueError):
+    """The corpus on disk is not what its owners distribute (missing root, wrong layout, bad name)."""
+
+
+@dataclass(frozen=True)
+class Utterance:
+    key: str  # unique within the corpus
+    path: Path  # audio file
+    label: Any  # a class name, or a tuple of floats for regression
+    speaker: str
+    group: str | None = None  # the unit kept out of two splits when not the speaker (video, session)
+    split: str | None = None  # the corpus's official split, when it has one
+    start: float | None = None  # seconds, when the utterance is a segment of a longer file
+    end: float | None = None
+
+    @property
+    def unit(self) -> str:
+        """What must never appear in two splits."""
+        return self.group if self.group is not None else self.speaker
+
+
+def require_root(root: str | Path, corpus: str, expected: str) -> Path:
+    """``root`` as a Path, or a CorpusError saying what should be there and how to point at it."""
+    path = Path(root).expanduser()
+    if not path.is_dir():
+        raise CorpusError(
+            f"{corpus} corpus root {path} does not exist; expected {expected}. Point "
+            f"downstream_expert.datarc.root at it (in downstream/<task>/config.yaml or with "
+            f"-o \"config.downstream_expert.datarc.root=DIR\"), or make a synthetic one with "
+            f"`care-superb synth <task> --out DIR`."
+        )
+    return path
+
+
+def require_dir(path: Path, corpus: str, expected: str) -> Path:
+    if not path.is_dir():
+        raise CorpusError(f"{path} is missing: a {corpus} root holds {expected}")
+    return path

@@ -1,0 +1,51 @@
+"""EmoDB, the Berlin Database of Emotional Speech (Burkhardt et al., 2005).
+
+As distributed: the archive unpacks to ``wav/`` (beside ``lablaut/ labsilb/ silb/`` and two
+text files), 535 files named ``SSTTTEV.wav``: speaker ``SS`` (03 08 09 10 11 12 13 14 15 16),
+text ``TTT`` (a01 a02 a04 a05 a07 b01 b02 b03 b09 b10), emotion letter ``E`` and take letter
+``V`` (a-f). There is no official split; EmoBox's folds are not speaker-independent, CARE's are.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from care_superb.downstream.corpus import CorpusError, Utterance, require_dir, require_root
+
+SPEAKERS = {"03": "m", "08": "f", "09": "f", "10": "m", "11": "m",
+            "12": "m", "13": "f", "14": "f", "15": "m", "16": "f"}
+TEXTS = ("a01", "a02", "a04", "a05", "a07", "b01", "b02", "b03", "b09", "b10")
+EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear",
+            "F": "happiness", "T": "sadness", "N": "neutral"}
+NAME = re.compile(r"^(?P<speaker>\d\d)(?P<text>[ab]\d\d)(?P<emotion>[A-Z])(?P<take>[a-z])\.wav$")
+LAYOUT = "a wav/ folder of files named SSTTTEV.wav (e.g. wav/03a01Fa.wav)"
+
+
+def parse_name(name: str) -> dict:
+    """``03a01Fa.wav`` -> speaker, text, emotion name, take; CorpusError when it does not parse."""
+    match = NAME.match(name)
+    if match is None:
+        raise CorpusError(f"{name}: not an EmoDB file name; expected SSTTTEV.wav, e.g. 03a01Fa.wav")
+    fields = match.groupdict()
+    if fields["speaker"] not in SPEAKERS:
+        raise CorpusError(f"{name}: unknown speaker {fields['speaker']!r}; EmoDB has {', '.join(SPEAKERS)}")
+    if fields["text"] not in TEXTS:
+        raise CorpusError(f"{name}: unknown text code {fields['text']!r}; EmoDB has {', '.join(TEXTS)}")
+    if fields["emotion"] not in EMOTIONS:
+        raise CorpusError(f"{name}: unknown emotion letter {fields['emotion']!r}; EmoDB has "
+                          + ", ".join(f"{k} ({v})" for k, v in EMOTIONS.items()))
+    fields["emotion"] = EMOTIONS[fields["emotion"]]
+    return fields
+
+
+def prepare(root: str | Path) -> list[Utterance]:
+    root = require_root(root, "EmoDB", LAYOUT)
+    wav_dir = require_dir(root / "wav", "EmoDB", LAYOUT)
+    files = sorted(p for p in wav_dir.iterdir() if p.suffix.lower() == ".wav")
+    if not files:
+        raise CorpusError(f"{wav_dir} holds no .wav files; expected {LAYOUT}")
+    utterances = []
+    for path in files:
+        fields = parse_name(path.name)
+        utterances.append(Utterance(key=path.stem, path=path, label=fields["emotion"], speaker=fields["speaker"]))
+    return utterances

@@ -1,0 +1,62 @@
+"""Result rows: the metrics of one evaluation with everything that produced them.
+
+A row is one JSON file written atomically (a crash never leaves half a row); the benchmark's
+results store and the leaderboard read these rows and nothing else.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+from care_superb.synth import MARKER
+
+PACKAGES = ("care-superb", "s3prl", "torch", "torchaudio", "transformers", "scikit-learn", "speechbrain", "numpy")
+
+
+def versions() -> dict[str, str]:
+    found = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            found[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            found[name] = "not installed"
+    return found
+
+
+def git_commit() -> str | None:
+    """The commit of this checkout (with '+dirty' when it has uncommitted changes), if any."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True)
+        dirty = subprocess.run(["git", "status", "--porcelain"], cwd=here, capture_output=True, text=True)
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head.stdout.strip() + ("+dirty" if dirty.stdout.strip() else "")
+
+
+def data_provenance(root: str | Path) -> dict:
+    marker = Path(root) / MARKER
+    synthetic = json.loads(marker.read_text()) if marker.is_file() else None
+    return {"root": str(Path(root).resolve()), "synthetic": synthetic is not None, "synth": synthetic}
+
+
+def write_json(path: Path, payload: dict) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(payload, indent=1, sort_keys=False, default=str) + "\n")
+    os.replace(tmp, path)
+    return path
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+def command_line() -> str:
+    return " ".join(sys.argv)
