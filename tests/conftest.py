@@ -1,0 +1,32 @@
+"""Shared fixtures: synthetic corpora rendered once per test session."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def synth_root(tmp_path_factory):
+    """``synth_root(corpus, size="demo", seed=0)`` -> root of a synthetic corpus, made once."""
+    from care_superb.synth import synthesize
+
+    made: dict[tuple, Path] = {}
+
+    def make(corpus: str, size: str = "demo", seed: int = 0) -> Path:
+        key = (corpus, size, seed)
+        if key not in made:
+            made[key] = synthesize(corpus, tmp_path_factory.mktemp(f"{corpus}-{size}-{seed}"), seed=seed, size=size)
+        return made[key]
+
+    return make
+
+
+@pytest.fixture(autouse=True)
+def _isolated_home(tmp_path, monkeypatch):
+    """Nothing a test does touches the user's cache or default checkpoint."""
+    monkeypatch.setenv("CARE_SUPERB_HOME", str(tmp_path / "care-superb-home"))
+

@@ -1,0 +1,26 @@
+"""EmoDB end to end through s3prl's own runner: train, evaluate, a result row with provenance."""
+from __future__ import annotations
+
+import json
+
+from helpers import run_downstream
+
+
+def test_train_then_evaluate_beats_chance(synth_root, tmp_path):
+    root, exp = synth_root("emodb"), tmp_path / "exp"
+    run_downstream("-m", "train", "-u", "fbank_no_cmvn", "-d", "emodb", "-p", str(exp), "-o",
+                   f"config.downstream_expert.datarc.root={root},,config.runner.total_steps=400,,"
+                   "config.runner.eval_step=50,,config.runner.save_step=400")
+    assert (exp / "dev-best.ckpt").is_file() and (exp / "split.json").is_file()
+    run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
+    row = json.loads((exp / "result-test-dev-best.json").read_text())
+
+    assert row["task"] == "emodb" and row["split"] == "test" and row["primary_metric"] == "weighted_f1"
+    assert set(row["metrics"]) >= {"weighted_f1", "accuracy", "unweighted_accuracy", "macro_f1"}
+    # 7 classes: chance weighted F1 is about 1/7.
+    assert row["metrics"]["weighted_f1"] > 0.3, row["metrics"]
+    assert row["data"]["synthetic"] is True and row["upstream"]["name"] == "fbank_no_cmvn"
+    assert row["protocol"]["speakers"]["test"] and row["downstream_checkpoint"].endswith("dev-best.ckpt")
+    assert row["versions"]["s3prl"] == "0.4.18" and row["config"]["optimizer"]["torch_optim_name"] == "AdamW"
+    predictions = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"]
+    assert len(predictions) == row["n_utterances"] == len(json.loads((exp / "split.json").read_text())["utterances"]["test"])

@@ -1,0 +1,73 @@
+"""The shared expert on bad input: unknown labels, bad audio, a changed split."""
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+import yaml
+
+from care_superb.downstream.audio import AudioError
+from care_superb.downstream.corpus import CorpusError
+from care_superb.downstream.emodb.expert import DownstreamExpert
+from helpers import REPO
+
+
+def conf(root, **datarc):
+    block = yaml.safe_load((REPO / "downstream/emodb/config.yaml").read_text())["downstream_expert"]
+    block["datarc"].update(root=str(root), **datarc)
+    return block
+
+
+def copy_corpus(synth_root, tmp_path):
+    root = tmp_path / "emodb"
+    shutil.copytree(synth_root("emodb"), root)
+    return root
+
+
+def test_builds_splits_and_records_them(synth_root, tmp_path):
+    expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
+    written = json.loads((tmp_path / "exp" / "split.json").read_text())
+    assert written["split"] == 0 and set(written["utterances"]) == {"train", "dev", "test"}
+    assert sorted(u.key for u in expert.splits["test"]) == written["utterances"]["test"]
+    wavs, targets, keys = next(iter(expert.get_dataloader("dev")))
+    assert len(wavs) == len(keys) == len(targets) and all(len(w) >= 16000 for w in wavs)
+
+
+def test_a_changed_split_is_refused_in_the_same_experiment(synth_root, tmp_path):
+    DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
+    with pytest.raises(CorpusError, match="split.json records a different split"):
+        DownstreamExpert(40, 160, conf(synth_root("emodb"), split=1), str(tmp_path / "exp"))
+
+
+def test_unknown_label_names_file_and_label_unless_mapped_or_dropped(synth_root, tmp_path):
+    root = synth_root("emodb")
+    # Map a class away: "boredom" is then an unknown label for a 6-class set ...
+    with pytest.raises(CorpusError, match=r"wav/\d\d\w\d\dLa\.wav: label 'bored'") as err:
+        DownstreamExpert(40, 160, conf(root, label_map={"boredom": "bored"}), str(tmp_path / "a"))
+    assert "label_map" in str(err.value) and "drop_labels" in str(err.value)
+    # ... mapped onto a known class it is accepted, dropped it disappears.
+    mapped = DownstreamExpert(40, 160, conf(root, label_map={"boredom": "neutral"}), str(tmp_path / "b"))
+    assert "boredom" not in {u.label for s in mapped.splits.values() for u in s}
+    dropped = DownstreamExpert(40, 160, conf(root, drop_labels=["boredom"]), str(tmp_path / "c"))
+    n_all = sum(len(s) for s in mapped.splits.values())
+    assert sum(len(s) for s in dropped.splits.values()) == n_all - len(list((root / "wav").glob("*L?.wav")))
+
+
+def test_bad_audio_stops_with_the_file_or_is_skipped_and_reported(synth_root, tmp_path):
+    root = copy_corpus(synth_root, tmp_path)
+    broken = sorted((root / "wav").glob("*.wav"))[5]
+    broken.write_bytes(b"")
+    with pytest.raises(AudioError, match=broken.name) as err:
+        DownstreamExpert(40, 160, conf(root), str(tmp_path / "a"))
+    assert "on_bad_audio: skip" in str(err.value)
+    expert = DownstreamExpert(40, 160, conf(root, on_bad_audio="skip"), str(tmp_path / "b"))
+    assert broken.stem not in {u.key for s in expert.splits.values() for u in s}
+    skipped = json.loads((tmp_path / "b" / "skipped.json").read_text())["skipped"]
+    assert len(skipped) == 1 and broken.name in skipped[0] and "empty" in skipped[0]
+
+
+def test_unknown_split_name(synth_root, tmp_path):
+    expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
+    with pytest.raises(ValueError, match="unknown split 'valid'"):
+        expert.get_dataloader("valid")

@@ -1,0 +1,48 @@
+"""Speaker-independent splits: disjoint, seeded, reproducible."""
+from __future__ import annotations
+
+import pytest
+
+from care_superb.downstream.corpus import CorpusError, Utterance
+from care_superb.downstream.emodb import corpus as emodb
+from care_superb.downstream.splits import check_disjoint, speaker_independent
+
+DATARC = {"valid_speakers": 2, "test_speakers": 2}
+
+
+@pytest.fixture(scope="module")
+def utterances(synth_root):
+    return emodb.prepare(synth_root("emodb"))
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_no_speaker_in_two_splits(utterances, seed):
+    splits, description = speaker_independent(utterances, {**DATARC, "split": seed})
+    speakers = {name: {u.speaker for u in utts} for name, utts in splits.items()}
+    assert not speakers["train"] & speakers["dev"]
+    assert not speakers["train"] & speakers["test"]
+    assert not speakers["dev"] & speakers["test"]
+    assert (len(speakers["dev"]), len(speakers["test"]), len(speakers["train"])) == (2, 2, 6)
+    assert sum(len(v) for v in splits.values()) == len(utterances)
+    assert {k: set(v) for k, v in description["speakers"].items()} == speakers
+    check_disjoint(splits)
+
+
+def test_split_is_a_function_of_its_seed(utterances):
+    draw = lambda seed: speaker_independent(utterances, {**DATARC, "split": seed})[1]["speakers"]
+    assert draw(3) == draw(3)
+    assert len({tuple(draw(s)["test"]) for s in range(6)}) > 1
+
+
+def test_check_disjoint_catches_a_shared_speaker(tmp_path):
+    a = Utterance("a", tmp_path / "a.wav", "anger", "03")
+    b = Utterance("b", tmp_path / "b.wav", "anger", "03")
+    c = Utterance("c", tmp_path / "c.wav", "anger", "08")
+    with pytest.raises(CorpusError, match="'03'"):
+        check_disjoint({"train": [a], "dev": [c], "test": [b]})
+
+
+def test_too_few_speakers(utterances):
+    few = [u for u in utterances if u.speaker in ("03", "08", "09")]
+    with pytest.raises(CorpusError, match="needs at least 5"):
+        speaker_independent(few, {**DATARC, "split": 0})
