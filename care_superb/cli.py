@@ -10,6 +10,10 @@ import sys
 
 SUBCOMMANDS = {
     "synth": "care_superb.synth.cli",
+    "prepare": "care_superb.downstream.prepare_cli",
+    "care-init": "care_superb.upstream.care.cli_init",
+    "care-convert": "care_superb.upstream.care.cli_convert",
+    "care-info": "care_superb.upstream.care.cli_info",
 }
 
 

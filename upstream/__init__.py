@@ -13,6 +13,7 @@ import importlib
 from typing import Callable
 
 HUBCONFS = (
+    "care_superb.upstream.care.hubconf",
 )
 
 _LOADED: dict[str, dict] = {}

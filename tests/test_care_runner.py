@@ -1,0 +1,38 @@
+"""CARE and its two ablations through s3prl's runner on the synthetic EmoDB, from a care-init
+checkpoint: the default location for `-u care`, `-k` for the `_local` names."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from helpers import run_downstream
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    subprocess.run([sys.executable, "-m", "care_superb.cli", "care-init", "--size", "tiny",
+                    "--out", str(home / "checkpoints" / "care.pt")], check=True, capture_output=True)
+    return home
+
+
+@pytest.mark.parametrize("name", ["care", "care_acoustic_local", "care_semantic_local"])
+def test_train_and_evaluate(name, tiny_checkpoint, synth_root, tmp_path, monkeypatch):
+    monkeypatch.setenv("CARE_SUPERB_HOME", str(tiny_checkpoint))
+    ckpt = str(tiny_checkpoint / "checkpoints" / "care.pt")
+    exp = tmp_path / "exp"
+    upstream = ["-u", name] + (["-k", ckpt] if name.endswith("_local") else [])
+    run_downstream("-m", "train", *upstream, "-d", "emodb", "-p", str(exp), "-o",
+                   f"config.downstream_expert.datarc.root={synth_root('emodb')},,config.runner.total_steps=10,,"
+                   "config.runner.eval_step=10,,config.runner.save_step=10")
+    run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
+    row = json.loads((exp / "result-test-dev-best.json").read_text())
+    assert row["upstream"]["name"] == name
+    provenance = row["upstream"]["provenance"]
+    assert provenance["ckpt"] == ckpt
+    assert provenance["branches"] == {"care": "both", "care_acoustic_local": "acoustic", "care_semantic_local": "semantic"}[name]
+    assert "random" in provenance["ckpt_speech_init"]
+    assert 0.0 <= row["metrics"]["weighted_f1"] <= 1.0 and row["n_utterances"] > 0

@@ -1,0 +1,121 @@
+"""A CARE before any CARE pre-training: the paper's initialisation, or random weights.
+
+The paper initialises CARE from two public models:
+
+* WavLM-base → the convolutional feature extractor, feature projection, positional convolution
+  and encoder LayerNorm; transformer layers 0–5 → common encoder; layers 6–11 → acoustic encoder.
+* RoBERTa-base → its last six transformer layers → the semantic encoder's layers.
+* The convolutional adapters and the acoustic head start random.
+
+Each side comes either from a local Hugging Face folder (``save_pretrained`` layout; nothing is
+downloaded) or from a preset config with transformers' own random initialisation of that model,
+and the checkpoint's metadata says which.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+from transformers import AutoModel, WavLMModel
+
+from care_superb.upstream.care.checkpoint import base_metadata
+from care_superb.upstream.care.config import SPEECH_PRESETS, TEXT_PRESETS, CareConfig
+from care_superb.upstream.care.model import CareModel
+
+
+def copy_speech_weights(model: CareModel, wavlm: WavLMModel) -> None:
+    """WavLM's front end and layers into CARE (strict: every tensor must fit)."""
+    split = model.config.num_common_layers
+    model.feature_extractor.load_state_dict(wavlm.feature_extractor.state_dict())
+    model.feature_projection.load_state_dict(wavlm.feature_projection.state_dict())
+    model.pos_conv_embed.load_state_dict(wavlm.encoder.pos_conv_embed.state_dict())
+    model.layer_norm.load_state_dict(wavlm.encoder.layer_norm.state_dict())
+    layers = wavlm.encoder.layers
+    if len(layers) != len(model.common_encoder.layers) + len(model.acoustic_encoder.layers):
+        raise ValueError(f"WavLM has {len(layers)} layers; this CARE config expects another count")
+    for i, layer in enumerate(model.common_encoder.layers):
+        layer.load_state_dict(layers[i].state_dict())
+    for i, layer in enumerate(model.acoustic_encoder.layers):
+        layer.load_state_dict(layers[split + i].state_dict())
+
+
+def copy_text_weights(model: CareModel, text_model: torch.nn.Module) -> None:
+    """The text encoder's last layers into the semantic encoder (strict)."""
+    layers = text_model.encoder.layer
+    offset = len(layers) - len(model.semantic_encoder.layers)
+    if offset != model.config.text_layer_offset:
+        raise ValueError(
+            f"the text encoder has {len(layers)} layers; this CARE config expects "
+            f"{model.config.text.num_hidden_layers}"
+        )
+    for j, layer in enumerate(model.semantic_encoder.layers):
+        layer.load_state_dict(layers[offset + j].state_dict())
+
+
+def _speech_model(source: str, config: CareConfig, seed: int) -> tuple[WavLMModel, str]:
+    if source in SPEECH_PRESETS:
+        torch.manual_seed(seed)
+        return (
+            WavLMModel(config.speech),
+            f"random: transformers' WavLMModel initialisation, preset {source!r}, seed {seed}",
+        )
+    folder = os.path.abspath(source)
+    wavlm = WavLMModel.from_pretrained(folder)
+    split, last = config.num_common_layers, config.speech.num_hidden_layers - 1
+    return wavlm, (
+        f"pretrained: WavLM from local folder {folder}; conv feature extractor, projection, "
+        f"positional conv and layer norm copied; layers 0-{split - 1} -> common encoder, "
+        f"layers {split}-{last} -> acoustic encoder"
+    )
+
+
+def _text_model(source: str, config: CareConfig, seed: int) -> tuple[torch.nn.Module, str]:
+    first, last = config.text_layer_offset, config.text.num_hidden_layers - 1
+    if source in TEXT_PRESETS:
+        torch.manual_seed(seed + 1)
+        return (
+            AutoModel.from_config(config.text),
+            f"random: transformers' {config.text.model_type} initialisation, preset {source!r}, "
+            f"seed {seed + 1}; layers {first}-{last} -> semantic encoder",
+        )
+    folder = os.path.abspath(source)
+    text_model = AutoModel.from_pretrained(folder)
+    return text_model, (
+        f"pretrained: {config.text.model_type} from local folder {folder}; its last "
+        f"{config.num_semantic_layers} layers ({first}-{last}) -> semantic encoder layers"
+    )
+
+
+def initialise(
+    speech: str = "tiny",
+    text: str = "tiny",
+    seed: int = 0,
+    **config_kwargs: Any,
+) -> tuple[CareModel, dict[str, Any]]:
+    """A CARE and its metadata. ``speech``: ``tiny`` | ``base`` | a local WavLM folder;
+    ``text``: ``tiny`` | ``roberta-base`` | a local BERT-family folder. ``config_kwargs`` go to
+    :class:`CareConfig` (``num_common_layers``, ``adapter_kernel_size``, ``adapter_stride``...)."""
+    config = CareConfig.from_names(speech, text, **config_kwargs)
+    speech_model, speech_init = _speech_model(speech, config, seed)
+    text_model, text_init = _text_model(text, config, seed)
+    torch.manual_seed(seed + 2)
+    model = CareModel(config)  # adapters and acoustic head: PyTorch's default initialisation
+    copy_speech_weights(model, speech_model)
+    copy_text_weights(model, text_model)
+    model.eval()
+    metadata = base_metadata(
+        speech_init=speech_init,
+        text_init=text_init,
+        adapters_init=f"random: PyTorch default initialisation, seed {seed + 2}",
+        acoustic_head_init=f"random: PyTorch default initialisation, seed {seed + 2}",
+        pretrained_on=None,
+        description=(
+            "CARE initialisation only, never pre-trained as CARE: speech side "
+            + ("random" if speech in SPEECH_PRESETS else "from WavLM")
+            + ", text side "
+            + ("random" if text in TEXT_PRESETS else f"from {config.text.model_type}")
+            + ", adapters random"
+        ),
+    )
+    return model, metadata
