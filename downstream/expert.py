@@ -39,7 +39,8 @@ class EmotionExpert(nn.Module):
         self.datarc = dict(downstream_expert["datarc"])
         self.expdir = Path(expdir)
         self.args = kwargs
-        self.objective = self.spec.objective()
+        # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config.
+        self.objective = self.spec.objective(**(downstream_expert.get("objective") or {}))
 
         utterances, skipped = prepare_utterances(self.spec, self.datarc, self.objective)
         if skipped:
@@ -79,7 +80,7 @@ class EmotionExpert(nn.Module):
 
     # -- logging, model selection, result rows ------------------------------------------------
     def log_records(self, split, records, logger, global_step, batch_ids, total_batch_num, **kwargs):
-        metrics = self.objective.metrics(records["true"], records["pred"])
+        metrics = self.objective.metrics(records["true"], records["pred"], keys=records["key"])
         metrics["loss"] = float(torch.tensor(records["loss"]).mean()) if records["loss"] else float("nan")
         for name, value in metrics.items():
             logger.add_scalar(f"{self.task}/{split}-{name}", value, global_step=global_step)

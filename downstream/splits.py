@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
+from dataclasses import replace
 
 from care_superb.downstream.corpus import CorpusError, Utterance
 
@@ -36,6 +37,181 @@ def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Spli
     for utt in utterances:
         splits[where[utt.unit]].append(utt)
     return splits, {"protocol": "speaker_independent", "split": seed, "speakers": chosen}
+
+
+def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+    """Test on the corpus's official split ``datarc.test_split``; hold out ``datarc.valid_fraction``
+    of the units of the official ``datarc.train_split`` (at least one) for model selection, drawn
+    per label when each unit has a single label (so that dev holds every class), seeded by
+    ``datarc.split``. DAIC-WOZ: test = the AVEC 2017 dev list (where the paper reports), dev =
+    participants held out of the AVEC 2017 train list. Utterances of other official splits are
+    left out and counted in the description."""
+    seed = int(datarc.get("split", 0))
+    test_split, train_split = datarc.get("test_split", "test"), datarc.get("train_split", "train")
+    fraction = float(datarc.get("valid_fraction", 0.2))
+    labels_of: dict[str, set] = defaultdict(set)
+    for utt in utterances:
+        if utt.split == train_split:
+            labels_of[utt.unit].add(utt.label)
+    single_label = all(len(labels) == 1 for labels in labels_of.values())
+    strata: dict = defaultdict(list)
+    for unit in sorted(labels_of):
+        strata[next(iter(labels_of[unit])) if single_label else None].append(unit)
+    rng = random.Random(seed)
+    held_out = set()
+    for stratum in sorted(strata, key=str):
+        units = strata[stratum][:]
+        rng.shuffle(units)
+        n = max(1, round(fraction * len(units))) if len(units) > 1 else 0
+        held_out.update(units[:n])
+    splits: Splits = {name: [] for name in SPLITS}
+    left_out: dict[str, int] = defaultdict(int)
+    for utt in utterances:
+        if utt.split == test_split:
+            splits["test"].append(utt)
+        elif utt.split == train_split:
+            splits["dev" if utt.unit in held_out else "train"].append(utt)
+        else:
+            left_out[str(utt.split)] += 1
+    units = {name: sorted({u.unit for u in splits[name]}) for name in SPLITS}
+    return splits, {"protocol": "official_split_held_out_dev", "split": seed, "test_split": test_split,
+                    "train_split": train_split, "valid_fraction": fraction, "speakers": units,
+                    "left_out": dict(left_out)}
+
+
+def segmented(protocol):
+    """``protocol`` on regions of long recordings (e.g. a participant's turns), then fixed-length
+    segments drawn from each unit's regions: ``datarc.segment_seconds`` long,
+    ``datarc.segments_per_label[label]`` of them per unit (more for a rarer class balances the
+    classes), uniformly over every position where a segment fits inside one region, seeded by
+    ``datarc.split`` and the unit. A unit with no region long enough gets its longest regions
+    whole instead (listed in the description). Segment keys are ``<unit>/segNNN``."""
+
+    def run(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+        splits, description = protocol(utterances, datarc)
+        seconds = float(datarc["segment_seconds"])
+        per_label = dict(datarc["segments_per_label"])
+        seed = int(datarc.get("split", 0))
+        short: list[str] = []
+        cut: Splits = {}
+        for name in SPLITS:
+            by_unit: dict[str, list[Utterance]] = defaultdict(list)
+            for utt in splits[name]:
+                by_unit[utt.unit].append(utt)
+            cut[name] = []
+            for unit in sorted(by_unit):
+                regions = sorted(by_unit[unit], key=lambda u: (str(u.path), u.start or 0.0))
+                labels = {u.label for u in regions}
+                if len(labels) != 1:
+                    raise CorpusError(f"{unit}: regions with different labels {sorted(map(str, labels))}; "
+                                      f"segments need one label per unit")
+                label = labels.pop()
+                if label not in per_label:
+                    raise CorpusError(f"datarc.segments_per_label has no count for label {label!r} "
+                                      f"(it has {sorted(per_label)})")
+                windows, whole = draw_segments(regions, seconds, int(per_label[label]),
+                                               random.Random(f"{seed}:{unit}"))
+                if whole:
+                    short.append(unit)
+                cut[name] += [replace(region, key=f"{unit}/seg{i:03d}", start=start, end=end)
+                              for i, (region, start, end) in enumerate(windows)]
+        description = {**description, "protocol": f"segmented {description['protocol']}",
+                       "segments": {"seconds": seconds, "per_label": per_label,
+                                    "counts": {name: len(cut[name]) for name in SPLITS},
+                                    "units_without_a_long_enough_region": short}}
+        return cut, description
+
+    run.__name__ = f"segmented_{protocol.__name__}"
+    return run
+
+
+def draw_segments(regions: list[Utterance], seconds: float, n: int,
+                  rng: random.Random) -> tuple[list[tuple[Utterance, float, float]], bool]:
+    """``n`` windows (region, start, end) of ``seconds`` inside the regions; True as second value
+    when none fits and whole regions (longest first) were used instead."""
+    spans = [(r, r.start or 0.0, r.end) for r in regions]
+    if any(end is None for _, _, end in spans):
+        raise CorpusError("segments are drawn from regions with a start and an end time")
+    fitting = [(r, s, e) for r, s, e in spans if e - s >= seconds]
+    if not fitting:
+        longest = sorted(spans, key=lambda x: x[2] - x[1], reverse=True)
+        return [longest[i % len(longest)] for i in range(n)], True
+    # Every start position is equally likely: a region is chosen in proportion to the room it
+    # leaves (plus 10 ms, so that a region of exactly ``seconds`` can be chosen too).
+    weights = [e - s - seconds + 0.01 for _, s, e in fitting]
+    windows = []
+    for _ in range(n):
+        region, start, end = rng.choices(fitting, weights=weights)[0]
+        begin = round(start + rng.uniform(0.0, end - start - seconds), 3)
+        windows.append((region, begin, round(begin + seconds, 3)))
+    return windows, False
+
+
+def speaker_folds(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+    """Folds by speaker listed in the config: ``datarc.folds`` is a list of
+    ``[test_speaker, valid_speaker]`` pairs and ``datarc.fold`` picks one; every other speaker
+    trains (MSP-IMPROV, as the paper: one test and one validation speaker per fold)."""
+    folds = [list(pair) for pair in datarc["folds"]]
+    fold = int(datarc.get("fold", 0))
+    if not 0 <= fold < len(folds):
+        raise CorpusError(f"datarc.fold={fold}, but datarc.folds lists {len(folds)} folds (0..{len(folds) - 1})")
+    test, dev = (str(s) for s in folds[fold])
+    speakers = sorted({u.unit for u in utterances})
+    for role, speaker in (("test", test), ("validation", dev)):
+        if speaker not in speakers:
+            raise CorpusError(f"fold {fold}: {role} speaker {speaker!r} has no utterances; found {', '.join(speakers)}")
+    if test == dev:
+        raise CorpusError(f"fold {fold}: the test and validation speaker are both {test!r}")
+    splits: Splits = {name: [] for name in SPLITS}
+    for utt in utterances:
+        splits["test" if utt.unit == test else "dev" if utt.unit == dev else "train"].append(utt)
+    return splits, {"protocol": "speaker_folds", "split": fold, "fold": fold,
+                    "speakers": {"train": sorted(set(speakers) - {test, dev}), "dev": [dev], "test": [test]}}
+
+
+def official(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+    """The corpus's own train / dev / test partition, as its parser read it into
+    ``Utterance.split`` (MELD's released splits, CMU-MOSI's standard video folds). Nothing is
+    drawn, so ``datarc.split`` plays no part."""
+    splits: Splits = {name: [] for name in SPLITS}
+    for utt in utterances:
+        if utt.split not in splits:
+            raise CorpusError(f"{utt.path}: official split {utt.split!r} is not one of {', '.join(SPLITS)}")
+        splits[utt.split].append(utt)
+    return splits, {"protocol": "official", "split": "official",
+                    "units": {name: len({u.unit for u in splits[name]}) for name in SPLITS}}
+
+
+def leave_one_session_out(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+    """IEMOCAP's folds. The parser puts each utterance's session in ``Utterance.split`` (the
+    corpus's own partition); fold ``datarc.fold`` = k (1-based, over the sorted sessions) tests on
+    the k-th session; ``datarc.valid_speakers`` speakers (default 1) drawn from the other sessions
+    with seed ``datarc.split`` select the model; the rest train. A validation speaker's partner
+    trains, so the unit kept out of two splits is the speaker, and no test session is anywhere
+    else."""
+    sessions = sorted({str(u.split) for u in utterances})
+    fold, seed = int(datarc.get("fold", 1)), int(datarc.get("split", 0))
+    n_dev = int(datarc.get("valid_speakers", 1))
+    if not 1 <= fold <= len(sessions):
+        raise CorpusError(f"datarc.fold={fold}, but the corpus has {len(sessions)} sessions "
+                          f"({', '.join(sessions)}): choose a fold from 1 to {len(sessions)}")
+    test_session = sessions[fold - 1]
+    others = sorted({u.unit for u in utterances if str(u.split) != test_session})
+    if len(others) < n_dev + 1:
+        raise CorpusError(f"fold {fold}: {len(others)} speakers outside {test_session}; "
+                          f"valid_speakers={n_dev} needs at least {n_dev + 1}")
+    drawn = others[:]
+    random.Random(seed).shuffle(drawn)
+    dev = set(drawn[:n_dev])
+    splits: Splits = {name: [] for name in SPLITS}
+    for utt in utterances:
+        name = "test" if str(utt.split) == test_session else "dev" if utt.unit in dev else "train"
+        splits[name].append(utt)
+    return splits, {
+        "protocol": "leave_one_session_out", "split": seed, "fold": fold,
+        "sessions": {name: sorted({str(u.split) for u in splits[name]}) for name in SPLITS},
+        "speakers": {name: sorted({u.unit for u in splits[name]}) for name in SPLITS},
+    }
 
 
 def check_disjoint(splits: Splits) -> None:

@@ -23,6 +23,14 @@ MARKER = "SYNTHETIC.json"
 
 LAYOUTS = {
     "emodb": "care_superb.synth.emodb",
+    "ravdess_song": "care_superb.synth.ravdess_song",
+    "cafe": "care_superb.synth.cafe",
+    "meld": "care_superb.synth.meld",
+    "cmu_mosi": "care_superb.synth.cmu_mosi",
+    "iemocap4": "care_superb.synth.iemocap",  # one IEMOCAP tree serves both tasks
+    "iemocap6": "care_superb.synth.iemocap",
+    "daic_woz": "care_superb.synth.daic_woz",
+    "msp_improv": "care_superb.synth.msp_improv",
 }
 
 

@@ -1,0 +1,236 @@
+"""DAIC-WOZ layout: ``NNN_P/NNN_AUDIO.wav`` + ``NNN_P/NNN_TRANSCRIPT.csv`` per interview and the
+AVEC 2017 label files ``train_split_Depression_AVEC2017.csv``, ``dev_split_Depression_AVEC2017.csv``.
+
+An interview: Ellie (one fixed voice, neutral) asks questions, the participant answers in two
+transcript lines with a short pause between them. Depression is carried by the participant's
+prosody only (the words are drawn from one pool for everyone): a depressed participant speaks
+with a sadness/boredom-like flat, slow, quiet prosody whose strength follows the PHQ-8 score,
+and pauses longer; a non-depressed one between neutral and happy; each interview gets its own
+mix and offsets, and its own voice.
+
+The rendered turns are assembled into each interview's long wav, with silences, by ``finish``
+(the transcript's times are only known then). The real corpus's known defects are reproduced:
+373 has someone else talking from 395 s to 428 s inside a participant line; 451's transcript has
+no Ellie lines (her audio is there); 318's transcript times run 34.319917 s early; 409's
+PHQ8_Binary (0) disagrees with its PHQ8_Score (10); one listed session lacks its transcript and
+one its audio; one session folder is in neither label list.
+"""
+from __future__ import annotations
+
+import random
+import shutil
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from care_superb.synth import Clip, Plan, speakers
+from care_superb.synth.espeak import EMOTIONS, Prosody, Speaker, write_wav
+
+SESSIONS = [i for i in range(300, 493) if i not in (342, 394, 398, 460)]
+# interviews per (AVEC list, class); the defect sessions come on top.
+SIZES = {
+    "demo": {("train", 1): 12, ("train", 0): 18, ("dev", 1): 6, ("dev", 0): 6},
+    "full": {("train", 1): 30, ("train", 0): 77, ("dev", 1): 12, ("dev", 0): 23},
+}
+QUESTIONS = [
+    "how are you doing today",
+    "where are you from originally",
+    "what do you do to relax",
+    "how have you been feeling lately",
+    "when was the last time you felt really happy",
+    "what are you most proud of in your life",
+    "how easy is it for you to get a good night's sleep",
+]
+GREETING = "hi i'm ellie thanks for coming in today"
+CLOSING = "okay i think i have asked everything i need to thanks for sharing your thoughts with me"
+ANSWERS = [
+    "i grew up in a small town not far from here",
+    "i work at a warehouse during the week",
+    "most days i just go home after work and watch television",
+    "my family lives about an hour away from me",
+    "i like to go for long walks in the park",
+    "i have been sleeping about six hours a night",
+    "last summer i went camping with some friends",
+    "i moved to the city about three years ago",
+    "i try to cook dinner for myself most evenings",
+    "my brother calls me every couple of weeks",
+    "i used to play the guitar when i was younger",
+    "on weekends i usually clean the apartment",
+    "i am thinking about going back to school next year",
+    "the drive to work takes about forty minutes",
+    "i spend a lot of time reading the news",
+    "we had a big dinner together for my birthday",
+]
+INTRUDER = "sorry sorry i just need to grab my bag from the corner it will only take a second"
+ELLIE = Speaker(id="ellie", sex="f", language="en-us", variant="f2", pitch=62, rate=165)
+HEADER = ("Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,PHQ8_NoInterest,PHQ8_Depressed,PHQ8_Sleep,"
+          "PHQ8_Tired,PHQ8_Appetite,PHQ8_Failure,PHQ8_Concentrating,PHQ8_Moving")
+INTERRUPTION = (373, 395.0, 428.0)
+LEVEL = 0.05  # RMS of a neutral voice's speech in the interview recordings
+OFFSET = (318, 34.319917)
+# Sessions with a known defect in the real corpus; only those reproduced above are used, the
+# others never stand in for an ordinary interview.
+KNOWN_DEFECTS = {318, 321, 341, 362, 373, 409, 444, 451, 458, 480}
+
+
+@dataclass
+class Interview:
+    pid: int
+    split: str  # AVEC list: train or dev
+    binary: int
+    score: int
+    gender: int
+    questions: list[str]
+    lead: float  # seconds of silence before Ellie's greeting
+    pauses: list[tuple[float, float, float]]  # per exchange: after question, inside answer, after answer
+    answers: list[tuple[str, str]] = field(default_factory=list)
+    transcript: bool = True
+    audio: bool = True
+    ellie_lines: bool = True
+    loudness: float = 1.0  # the participant's vocal effort (the prosody's volume)
+
+
+def _mix(a: Prosody, b: Prosody, t: float) -> Prosody:
+    return Prosody(**{f.name: (getattr(a, f.name) * (1 - t) + getattr(b, f.name) * t) if f.name != "variant" else None
+                      for f in fields(Prosody)})
+
+
+def participant_prosody(depressed: bool, severity: float, rng: random.Random) -> Prosody:
+    """Depressed: between sadness and boredom, as strong as ``severity`` (0-1) over neutral;
+    not depressed: between neutral and happiness. Plus a per-interview offset."""
+    if depressed:
+        low = _mix(EMOTIONS["sadness"], EMOTIONS["boredom"], rng.uniform(0.0, 0.6))
+        base = _mix(EMOTIONS["neutral"], low, severity)
+    else:
+        base = _mix(EMOTIONS["neutral"], EMOTIONS["happiness"], rng.uniform(0.5, 1.0))
+    return Prosody(pitch=int(round(base.pitch + rng.uniform(-3, 3))), range=int(round(base.range * rng.uniform(0.9, 1.1))),
+                   rate=base.rate * rng.uniform(0.95, 1.05), volume=base.volume * rng.uniform(0.9, 1.1))
+
+
+def plan(rng: random.Random, size: str) -> Plan:
+    counts = SIZES[size]
+    pool = [s for s in SESSIONS if s not in KNOWN_DEFECTS]
+    rng.shuffle(pool)
+    interviews: list[Interview] = []
+
+    def add(pid: int, split: str, binary: int, score: int | None = None, **flags) -> Interview:
+        score = score if score is not None else (rng.randint(11, 22) if binary else rng.randint(0, 9))
+        n = 3
+        interview = Interview(
+            pid=pid, split=split, binary=binary, score=score, gender=rng.randint(0, 1),
+            questions=rng.sample(QUESTIONS, n), lead=rng.uniform(1.0, 2.5),
+            # A depressed participant answers later and pauses longer inside an answer.
+            pauses=[(rng.uniform(1.0, 2.0) if score >= 10 else rng.uniform(0.4, 0.9),
+                     rng.uniform(0.55, 0.95) if score >= 10 else rng.uniform(0.15, 0.4),
+                     rng.uniform(0.8, 1.5)) for _ in range(n)],
+            answers=[tuple(rng.sample(ANSWERS, 2)) for _ in range(n)], **flags)
+        interviews.append(interview)
+        return interview
+
+    for (split, binary), n in counts.items():
+        for _ in range(n):
+            add(pool.pop(), split, binary)
+    add(OFFSET[0], "train", rng.randint(0, 1)).lead = OFFSET[1] + rng.uniform(1.0, 2.0)
+    add(INTERRUPTION[0], "dev", rng.randint(0, 1))  # its lead is set in finish, around the interruption
+    add(451, "train", rng.randint(0, 1), ellie_lines=False)
+    add(409, "train", 0, score=10)  # labelled 0 with a score of 10, as the real row
+    add(pool.pop(), "train", rng.randint(0, 1), transcript=False)
+    add(pool.pop(), "dev", rng.randint(0, 1), audio=False)
+    add(pool.pop(), "test", rng.randint(0, 1))  # in neither label list, as the AVEC 2017 test sessions
+
+    voices = speakers({str(i.pid): "m" if i.gender else "f" for i in interviews}, "en-us", rng)
+    clips = [Clip(f".turns/ellie/{k:02d}.wav", text, ELLIE, "neutral")
+             for k, text in enumerate([GREETING, *QUESTIONS, CLOSING])]
+    for interview in interviews:
+        # PHQ-8 ranges 0-24: the higher, the stronger; 409's borderline 10 gives a mild prosody.
+        severity = 0.3 if interview.score == 10 else min(1.0, 0.85 + (interview.score - 11) / 70)
+        prosody = participant_prosody(interview.score >= 10, severity, rng)
+        interview.loudness = prosody.volume
+        for k, pair in enumerate(interview.answers):
+            for j, text in enumerate(pair):
+                clips.append(Clip(f".turns/{interview.pid}/{k}{'ab'[j]}.wav", text, voices[str(interview.pid)], prosody))
+    clips.append(Clip(f".turns/{INTERRUPTION[0]}/intruder.wav", INTRUDER,
+                      Speaker(id="intruder", sex="m", language="en-us", variant="m5", pitch=35, rate=175), "neutral"))
+
+    text_files = {}
+    for split in ("train", "dev"):
+        rows = [HEADER]
+        for i in sorted((i for i in interviews if i.split == split), key=lambda i: i.pid):
+            rows.append(",".join(map(str, [i.pid, i.binary, i.score, i.gender, *_items(i.score, rng)])))
+        text_files[f"{split}_split_Depression_AVEC2017.csv"] = "\n".join(rows) + "\n"
+    seed = rng.randrange(2**32)
+    return Plan(clips, text_files, finish=lambda root: _assemble(root, interviews, seed))
+
+
+def _items(score: int, rng: random.Random) -> list[int]:
+    """Eight PHQ-8 item scores (0-3) that add up to ``score``."""
+    items = [0] * 8
+    for _ in range(score):
+        items[rng.choice([k for k in range(8) if items[k] < 3])] += 1
+    return items
+
+
+def _read(path: Path, loudness: float = 1.0) -> np.ndarray:
+    """A rendered turn at the level of ``loudness``: espeak-ng's voices differ in level, and a
+    recording's level should follow the speaker's effort, not the synthesiser's voice."""
+    audio, rate = sf.read(str(path), dtype="float32")
+    assert rate == 16000, path
+    voiced = audio[np.abs(audio) > 1e-3]
+    rms = float(np.sqrt(np.mean(voiced ** 2))) if len(voiced) else 1.0
+    return audio * (LEVEL * loudness / rms)
+
+
+def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
+    """Each interview's long wav (turns placed on a timeline with silences) and its transcript."""
+    rate = 16000
+    ellie = {k: _read(root / f".turns/ellie/{k:02d}.wav") for k in range(len(QUESTIONS) + 2)}
+    question_index = {q: k + 1 for k, q in enumerate(QUESTIONS)}
+    for n, interview in enumerate(interviews):
+        pid = interview.pid
+        events: list[tuple[float, np.ndarray, str, str]] = []  # start, audio, speaker, text
+
+        def place(t: float, audio: np.ndarray, speaker: str, text: str) -> float:
+            events.append((t, audio, speaker, text))
+            return t + len(audio) / rate
+
+        answers = [[_read(root / f".turns/{pid}/{k}{s}.wav", interview.loudness) for s in "ab"]
+                   for k in range(len(interview.answers))]
+        lead = interview.lead
+        if pid == INTERRUPTION[0]:
+            # The second answer's first line ends just before the intruder starts at 395 s.
+            before = len(ellie[0]) / rate + 1.0 + sum(
+                len(ellie[question_index[q]]) / rate + p[0] + sum(len(a) for a in ans) / rate + p[1] + p[2]
+                for q, p, ans in zip(interview.questions[:1], interview.pauses[:1], answers[:1]))
+            before += len(ellie[question_index[interview.questions[1]]]) / rate + interview.pauses[1][0]
+            lead = INTERRUPTION[1] - 0.5 - before - len(answers[1][0]) / rate
+        t = place(lead, ellie[0], "Ellie", GREETING) + 1.0
+        for k, (question, pauses) in enumerate(zip(interview.questions, interview.pauses)):
+            t = place(t, ellie[question_index[question]], "Ellie", question) + pauses[0]
+            t = place(t, answers[k][0], "Participant", interview.answers[k][0]) + pauses[1]
+            if pid == INTERRUPTION[0] and k == 1:
+                # Someone else talks; the transcriber gave it to the participant.
+                intruder = _read(root / f".turns/{pid}/intruder.wav")
+                place(INTERRUPTION[1] + 1.0, intruder, "Participant", "<someone enters the room>")
+                t = INTERRUPTION[2] + 0.5
+            t = place(t, answers[k][1], "Participant", interview.answers[k][1]) + pauses[2]
+        t = place(t, ellie[len(QUESTIONS) + 1], "Ellie", CLOSING) + 1.0
+
+        noise = np.random.default_rng([seed, n])
+        audio = (1e-4 * noise.standard_normal(int(t * rate))).astype(np.float32)
+        lines = ["start_time\tstop_time\tspeaker\tvalue"]
+        shift = OFFSET[1] if pid == OFFSET[0] else 0.0
+        for start, clip, speaker, text in events:
+            first = int(round(start * rate))
+            audio[first:first + len(clip)] += clip
+            if speaker == "Ellie" and not interview.ellie_lines:
+                continue
+            lines.append(f"{start - shift:.3f}\t{start + len(clip) / rate - shift:.3f}\t{speaker}\t{text}")
+        folder = root / f"{pid}_P"
+        folder.mkdir(parents=True, exist_ok=True)
+        if interview.audio:
+            write_wav(folder / f"{pid}_AUDIO.wav", audio)
+        if interview.transcript:
+            (folder / f"{pid}_TRANSCRIPT.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    shutil.rmtree(root / ".turns")

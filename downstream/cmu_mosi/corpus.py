@@ -1,0 +1,167 @@
+"""CMU-MOSI (Zadeh et al., 2016): 2,199 opinion segments of 93 YouTube videos, sentiment -3..3.
+
+As distributed (raw release): ``Raw/Audio/WAV_16000/Segmented/<videoID>_<n>.wav`` (``n`` is
+1-based; video IDs contain ``_`` and ``-``, so the segment number is what follows the last ``_``).
+Labels come in one of two files:
+
+- the release's headerless ``Raw/Labels/OpinionLevelSentiment.csv``: start, end, video ID,
+  segment number, score;
+- the widely used MMSA ``label.csv`` (``video_id, clip_id, text, label, label_T, label_A,
+  label_V, annotation, mode``; ``clip_id`` is the segment number, ``mode`` train/valid/test).
+
+The standard split is by video, 52 / 10 / 31 videos = 1284 / 229 / 686 segments: the video ID
+lists below are the CMU Multimodal SDK's ``standard_train_fold`` / ``standard_valid_fold`` /
+``standard_test_fold``. With ``label.csv`` its ``mode`` column is the split. CARE's task is
+binary: negative (score < 0) vs positive (score >= 0); ``drop_zero`` leaves out segments scored
+exactly 0, as some papers do. ``root`` is the folder holding ``Raw/`` (or ``Raw/`` itself).
+"""
+from __future__ import annotations
+
+import csv
+import logging
+import math
+from pathlib import Path
+
+import pandas as pd
+
+from care_superb.downstream.corpus import CorpusError, Utterance, require_dir, require_root
+
+log = logging.getLogger(__name__)
+
+STANDARD_FOLDS = {
+    "train": (
+        "2iD-tVS8NPw", "8d-gEyoeBzc", "Qr1Ca94K55A", "Ci-AH39fi3Y", "8qrpnFRGt2A", "Bfr499ggo-0",
+        "QN9ZIUWUXsY", "9T9Hf74oK10", "7JsX8y1ysxY", "1iG0909rllw", "Oz06ZWiO20M", "BioHAh1qJAQ",
+        "9c67fiY0wGQ", "Iu2PFX3z_1s", "Nzq88NnDkEk", "Clx4VXItLTE", "9J25DZhivz8", "Af8D0E4ZXaw",
+        "TvyZBvOMOTc", "W8NXH0Djyww", "8OtFthrtaJM", "0h-zjBukYpk", "Vj1wYRQjB-o", "GWuJjcEuzt8",
+        "BI97DNYfe5I", "PZ-lDQFboO8", "1DmNV9C1hbY", "OQvJTdtJ2H4", "I5y0__X72p0", "9qR7uwkblbs",
+        "G6GlGvlkxAQ", "6_0THN4chvY", "Njd1F0vZSm4", "BvYR0L6f2Ig", "03bSnISJMiM", "Dg_0XKD0Mf4",
+        "5W7Z1C_fDaE", "VbQk4H8hgr0", "G-xst2euQUc", "MLal-t_vJPM", "BXuRRbG0Ugk", "LSi-o-IrDMs",
+        "Jkswaaud0hk", "2WGyTLYerpo", "6Egk_28TtTM", "Sqr0AcuoNnk", "POKffnXeBds", "73jzhE8R1TQ",
+        "OtBXNcAL_lE", "HEsqda8_d0Q", "VCslbP0mgZI", "IumbAb8q2dM",
+    ),
+    "dev": (
+        "WKA5OygbEKI", "c5xsKMxpXnc", "atnd_PF-Lbs", "bvLlb-M3UXU", "bOL9jKpeJRs", "_dI--eQ6qVU",
+        "ZAIRrfG22O0", "X3j2zQgwYgE", "aiEXnCPZubE", "ZUXBRvtny7o",
+    ),
+    "test": (
+        "tmZoasNr4rU", "zhpQhgha_KU", "lXPQBPVc5Cw", "iiK8YX8oH1E", "tStelxIAHjw", "nzpVDcQ0ywM",
+        "etzxEpPuc6I", "cW1FSBF59ik", "d6hH302o4v8", "k5Y_838nuGo", "pLTX3ipuDJI", "jUzDDGyPkXU",
+        "f_pcplsH_V0", "yvsjCA6Y5Fc", "nbWiPyCm4g0", "rnaNMUZpvvg", "wMbj6ajWbic", "cM3Yna7AavY",
+        "yDtzw_Y-7RU", "vyB00TXsimI", "dq3Nf_lMPnE", "phBUpBr1hSo", "d3_k5Xpfmik", "v0zCBqDeKcE",
+        "tIrG4oNLFzE", "fvVhgmXxadc", "ob23OKe5a9Q", "cXypl4FnoZo", "vvZ4IcEtiZc", "f9O3YtZ2VfI",
+        "c7UH_rxdZv4",
+    ),
+}
+SPLIT_OF_VIDEO = {video: split for split, videos in STANDARD_FOLDS.items() for video in videos}
+MODES = {"train": "train", "valid": "dev", "test": "test"}  # MMSA's mode -> our split names
+AUDIO = ("Audio", "WAV_16000", "Segmented")
+OPINION = ("Labels", "OpinionLevelSentiment.csv")
+LAYOUT = ("Raw/Audio/WAV_16000/Segmented/<videoID>_<n>.wav with labels in Raw/Labels/OpinionLevelSentiment.csv "
+          "or an MMSA label.csv (beside Raw/ or in Raw/Labels/)")
+
+
+def raw_folder(root: Path) -> Path:
+    return root / "Raw" if (root / "Raw").is_dir() else root
+
+
+def label_files(root: Path) -> dict[str, Path]:
+    """The label files present: ``opinion`` and/or ``mmsa``."""
+    raw = raw_folder(root)
+    found = {}
+    if raw.joinpath(*OPINION).is_file():
+        found["opinion"] = raw.joinpath(*OPINION)
+    for candidate in (root / "label.csv", raw / "label.csv", raw / "Labels" / "label.csv"):
+        if candidate.is_file():
+            found["mmsa"] = candidate
+            break
+    return found
+
+
+def sentiment(score: float, where: str) -> str:
+    if not (math.isfinite(score) and -3.0 <= score <= 3.0):
+        raise CorpusError(f"{where}: sentiment score {score} is outside CMU-MOSI's range [-3, 3]")
+    return "negative" if score < 0 else "positive"
+
+
+def read_opinion(path: Path) -> list[tuple[str, int, float, str]]:
+    """(video, segment, score, split) per line of the headerless OpinionLevelSentiment.csv."""
+    rows = []
+    with open(path, newline="", encoding="utf-8") as f:
+        for line, record in enumerate(csv.reader(f), start=1):
+            if not record or not "".join(record).strip():
+                continue
+            if len(record) < 5:
+                raise CorpusError(f"{path} line {line}: {record} has {len(record)} fields; expected "
+                                  f"start, end, video ID, segment number, score")
+            video, segment, score = record[2].strip(), record[3].strip(), record[4].strip()
+            try:
+                rows.append((video, int(segment), float(score)))
+            except ValueError:
+                if line == 1:
+                    continue  # a header some copies add
+                raise CorpusError(f"{path} line {line}: segment {segment!r} / score {score!r} are not numbers") from None
+    labelled = []
+    for video, segment, score in rows:
+        if video not in SPLIT_OF_VIDEO:
+            raise CorpusError(f"{path}: video {video!r} is in none of CMU-MOSI's standard folds "
+                              f"(52 train, 10 valid, 31 test videos); use an MMSA label.csv with a mode column "
+                              f"for another split")
+        labelled.append((video, segment, score, SPLIT_OF_VIDEO[video]))
+    return labelled
+
+
+def read_mmsa(path: Path) -> list[tuple[str, int, float, str]]:
+    """(video, segment, score, split) per row of an MMSA label.csv; the split is its ``mode``."""
+    table = pd.read_csv(path, dtype={"video_id": str, "clip_id": str, "mode": str}, keep_default_na=False)
+    missing = [c for c in ("video_id", "clip_id", "label", "mode") if c not in table.columns]
+    if missing:
+        raise CorpusError(f"{path}: columns {missing} are missing; an MMSA label.csv has video_id, clip_id, "
+                          f"text, label, label_T, label_A, label_V, annotation, mode (found {list(table.columns)})")
+    labelled = []
+    for line, record in enumerate(table.to_dict("records"), start=2):
+        mode = str(record["mode"]).strip()
+        if mode not in MODES:
+            raise CorpusError(f"{path} line {line}: mode {mode!r} is not one of {', '.join(MODES)}")
+        try:
+            labelled.append((record["video_id"].strip(), int(record["clip_id"]), float(record["label"]), MODES[mode]))
+        except ValueError:
+            raise CorpusError(f"{path} line {line}: clip_id {record['clip_id']!r} / label {record['label']!r} "
+                              f"are not numbers") from None
+    return labelled
+
+
+def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False) -> list[Utterance]:
+    """``labels``: ``opinion`` (OpinionLevelSentiment.csv), ``mmsa`` (label.csv) or ``auto``
+    (the release's own file when present, else label.csv)."""
+    root = require_root(root, "CMU-MOSI", LAYOUT)
+    audio = require_dir(raw_folder(root).joinpath(*AUDIO), "CMU-MOSI", LAYOUT)
+    found = label_files(root)
+    if labels not in ("auto", "opinion", "mmsa"):
+        raise CorpusError(f"datarc.corpus.labels={labels!r}; choose auto, opinion or mmsa")
+    source = ("opinion" if "opinion" in found else "mmsa") if labels == "auto" else labels
+    if source not in found:
+        raise CorpusError(f"{root}: no {'OpinionLevelSentiment.csv' if source == 'opinion' else 'label.csv'} "
+                          f"found; a CMU-MOSI root holds {LAYOUT}")
+    rows = (read_opinion if source == "opinion" else read_mmsa)(found[source])
+
+    utterances, keys, zeros = [], set(), 0
+    for video, segment, score, split in rows:
+        key = f"{video}_{segment}"
+        if key in keys:
+            raise CorpusError(f"{found[source]}: segment {key} is labelled twice")
+        keys.add(key)
+        if drop_zero and score == 0:
+            zeros += 1
+            continue
+        path = audio / f"{key}.wav"
+        if not path.is_file():
+            raise CorpusError(f"{path} is missing: {found[source].name} labels segment {segment} of video {video}")
+        utterances.append(Utterance(key=key, path=path, label=sentiment(score, f"{found[source]} {key}"),
+                                    speaker=video, group=video, split=split))
+    if zeros:
+        log.warning("CMU-MOSI: dropped %d segments scored exactly 0 (datarc.corpus.drop_zero)", zeros)
+    unlabelled = sum(1 for p in audio.glob("*.wav") if p.stem not in keys)
+    if unlabelled:
+        log.warning("CMU-MOSI: %d wavs in %s have no label in %s and are not used", unlabelled, audio, found[source].name)
+    return utterances

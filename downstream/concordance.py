@@ -1,0 +1,29 @@
+"""Lin's concordance correlation coefficient (CCC), the one implementation used for both the
+regression loss (``1 - CCC`` per attribute) and the reported metric.
+
+    CCC = 2 cov(x, y) / (var(x) + var(y) + (mean(x) - mean(y))^2)
+
+with population (1/n) moments, as Lin (1989) defines it. CCC is 1 for perfect agreement, 0 for a
+constant prediction, -1 for a prediction mirrored about the mean; unlike Pearson's r it also
+penalises a shift or a change of scale.
+"""
+from __future__ import annotations
+
+import torch
+
+# Keeps the ratio finite when both inputs are constant (a batch of one, a constant prediction
+# of a constant target): CCC is then 0, and its gradient still pulls the means together.
+EPS = 1e-8
+
+
+def ccc(pred: torch.Tensor, true: torch.Tensor, dim: int = 0) -> torch.Tensor:
+    """CCC along ``dim`` (the samples); differentiable. ``pred`` and ``true`` share a shape, e.g.
+    N x A for N samples of A attributes -> A values."""
+    if pred.shape != true.shape:
+        raise ValueError(f"ccc needs equal shapes, got {tuple(pred.shape)} and {tuple(true.shape)}")
+    mean_p, mean_t = pred.mean(dim=dim, keepdim=True), true.mean(dim=dim, keepdim=True)
+    dp, dt = pred - mean_p, true - mean_t
+    covariance = (dp * dt).mean(dim=dim)
+    var_p, var_t = (dp * dp).mean(dim=dim), (dt * dt).mean(dim=dim)
+    shift = (mean_p - mean_t).squeeze(dim) ** 2
+    return 2 * covariance / (var_p + var_t + shift + EPS)

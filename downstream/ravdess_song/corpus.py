@@ -1,0 +1,73 @@
+"""RAVDESS, song part (Livingstone & Russo, 2018): 1012 sung sentences by 23 actors.
+
+As distributed: ``Audio_Song_Actors_01-24.zip`` unpacks to ``Actor_NN/`` folders of
+``MM-VV-EE-II-SS-RR-AA.wav`` files, 48 kHz 16-bit: modality ``MM`` (03 audio-only), vocal channel
+``VV`` (01 speech, 02 song), emotion ``EE``, intensity ``II`` (01 normal, 02 strong), statement
+``SS``, repetition ``RR``, actor ``AA`` (01-24, odd = male). Quirks:
+
+- Actor 18 sang nothing: its folder is empty or absent.
+- The speech zip unpacks to the same ``Actor_NN/`` folders; speech files (channel 01) found there
+  are ignored, so both archives may be extracted into one root.
+- At least one file is 2-channel (the loader averages channels).
+- Song has six emotions (neutral, calm, happy, sad, angry, fearful); a sung file with another
+  emotion code is returned with that label, and the task refuses it unless the config maps or
+  drops it.
+
+There is no official split; CARE draws singers for train / validation / test.
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from care_superb.downstream.corpus import CorpusError, Utterance, require_root
+
+EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad",
+            "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised"}
+CHANNELS = {"01": "speech", "02": "song"}
+NAME = re.compile(r"^(?P<modality>\d\d)-(?P<channel>\d\d)-(?P<emotion>\d\d)-(?P<intensity>\d\d)-"
+                  r"(?P<statement>\d\d)-(?P<repetition>\d\d)-(?P<actor>\d\d)\.wav$")
+FOLDER = re.compile(r"^Actor_(\d\d)$")
+LAYOUT = "Actor_NN/ folders of MM-VV-EE-II-SS-RR-AA.wav files (e.g. Actor_01/03-02-01-01-01-01-01.wav)"
+
+
+def parse_name(name: str) -> dict:
+    """``03-02-05-02-01-01-07.wav`` -> its fields, emotion as a name; CorpusError when it does not parse."""
+    match = NAME.match(name)
+    if match is None:
+        raise CorpusError(f"{name}: not a RAVDESS file name; expected MM-VV-EE-II-SS-RR-AA.wav, "
+                          f"e.g. 03-02-01-01-01-01-01.wav")
+    fields = match.groupdict()
+    checks = [("modality", {"03"}, "03 (audio-only)"), ("channel", set(CHANNELS), "01 (speech) or 02 (song)"),
+              ("emotion", set(EMOTIONS), "01-08"), ("intensity", {"01", "02"}, "01 or 02"),
+              ("statement", {"01", "02"}, "01 or 02"), ("repetition", {"01", "02"}, "01 or 02")]
+    for field, allowed, wanted in checks:
+        if fields[field] not in allowed:
+            raise CorpusError(f"{name}: {field} code {fields[field]!r} is not RAVDESS's; expected {wanted}")
+    if not 1 <= int(fields["actor"]) <= 24:
+        raise CorpusError(f"{name}: actor {fields['actor']!r} is not RAVDESS's; expected 01-24")
+    fields["emotion"] = EMOTIONS[fields["emotion"]]
+    fields["channel"] = CHANNELS[fields["channel"]]
+    return fields
+
+
+def prepare(root: str | Path) -> list[Utterance]:
+    root = require_root(root, "RAVDESS-Song", LAYOUT)
+    folders = sorted(p for p in root.iterdir() if p.is_dir() and FOLDER.match(p.name))
+    if not folders:
+        raise CorpusError(f"{root} holds no Actor_NN folders; a RAVDESS-Song root holds {LAYOUT}")
+    utterances = []
+    for folder in folders:
+        for path in sorted(folder.iterdir()):
+            if path.name.startswith(".") or path.suffix.lower() != ".wav":
+                continue  # macOS resource forks, the audio-visual .mp4 files
+            fields = parse_name(path.name)
+            if fields["actor"] != FOLDER.match(folder.name).group(1):
+                raise CorpusError(f"{path}: actor {fields['actor']} in the name, but the file is in {folder.name}")
+            if fields["channel"] != "song":
+                continue
+            utterances.append(Utterance(key=path.stem, path=path, label=fields["emotion"], speaker=fields["actor"]))
+    if not utterances:
+        raise CorpusError(f"{root}: the Actor_NN folders hold no song files (vocal channel 02); "
+                          f"expected {LAYOUT} from Audio_Song_Actors_01-24.zip")
+    return utterances

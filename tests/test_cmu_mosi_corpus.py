@@ -1,0 +1,130 @@
+"""CMU-MOSI as distributed: both label files, the standard video split, the binary labels."""
+from __future__ import annotations
+
+import csv
+import shutil
+
+import pytest
+import yaml
+
+from care_superb.downstream.cmu_mosi import corpus as mosi
+from care_superb.downstream.corpus import CorpusError
+from care_superb.downstream.splits import check_disjoint, official
+from corpus_trees import tone
+from helpers import REPO
+
+DATARC = yaml.safe_load((REPO / "downstream/cmu_mosi/config.yaml").read_text())["downstream_expert"]["datarc"]
+
+
+def opinion_rows(root):
+    with open(root / "Raw/Labels/OpinionLevelSentiment.csv", newline="") as f:
+        return list(csv.reader(f))
+
+
+def test_standard_folds_are_52_10_31_distinct_videos():
+    sizes = {split: len(videos) for split, videos in mosi.STANDARD_FOLDS.items()}
+    assert sizes == {"train": 52, "dev": 10, "test": 31} and len(mosi.SPLIT_OF_VIDEO) == 93
+
+
+def test_both_label_files_give_the_same_corpus(synth_root):
+    root = synth_root("cmu_mosi")
+    by_opinion = mosi.prepare(root, labels="opinion")
+    by_mmsa = mosi.prepare(root, labels="mmsa")
+    assert by_opinion == by_mmsa == mosi.prepare(root)
+    assert {u.label for u in by_opinion} == {"negative", "positive"}
+    assert len(by_opinion) == len(opinion_rows(root))
+
+
+def test_binary_labels_and_the_zero_option(synth_root):
+    root = synth_root("cmu_mosi")
+    scores = {f"{r[2]}_{r[3]}": float(r[4]) for r in opinion_rows(root)}
+    zeros = {key for key, score in scores.items() if score == 0}
+    assert zeros and any(s < 0 for s in scores.values()) and any(s > 0 for s in scores.values())
+    for utt in mosi.prepare(root):
+        assert utt.label == ("negative" if scores[utt.key] < 0 else "positive"), utt.key
+    kept = {u.key for u in mosi.prepare(root, drop_zero=True)}
+    assert kept == set(scores) - zeros
+
+
+def test_standard_split_keeps_every_video_in_one_split(synth_root):
+    utts = mosi.prepare(synth_root("cmu_mosi"))
+    splits, description = official(utts, DATARC)
+    check_disjoint(splits)
+    for name, part in splits.items():
+        videos = {u.group for u in part}
+        assert part and videos <= set(mosi.STANDARD_FOLDS[name])
+        assert all(u.key.rsplit("_", 1)[0] == u.group == u.speaker for u in part)
+    assert description["units"] == {name: len({u.group for u in part}) for name, part in splits.items()}
+
+
+def test_label_csv_mode_column_is_the_split(synth_root, tmp_path):
+    root = tmp_path / "mosi"
+    shutil.copytree(synth_root("cmu_mosi"), root)
+    label = root / "label.csv"
+    rows = list(csv.DictReader(open(label, newline="")))
+    moved = next(r["video_id"] for r in rows if r["mode"] == "train")
+    for r in rows:
+        if r["video_id"] == moved:
+            r["mode"] = "test"
+    with open(label, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    splits, _ = official(mosi.prepare(root, labels="mmsa"), DATARC)
+    assert moved in {u.group for u in splits["test"]} and moved not in {u.group for u in splits["train"]}
+    label.unlink()  # auto falls back to whichever file exists
+    assert mosi.prepare(root) == mosi.prepare(root, labels="opinion")
+
+
+def small_tree(root, lines, video="0h-zjBukYpk"):
+    for n in (1, 2):
+        tone(root / f"Raw/Audio/WAV_16000/Segmented/{video}_{n}.wav")
+    (root / "Raw/Labels").mkdir(parents=True, exist_ok=True)
+    (root / "Raw/Labels/OpinionLevelSentiment.csv").write_text(lines)
+    return root
+
+
+def test_headerless_file_video_ids_with_underscores_and_an_optional_header(tmp_path):
+    video = "I5y0__X72p0"
+    small_tree(tmp_path, f"12.5,15.0,{video},1,-0.4\n15.2,19.9,{video},2,0.0\n", video)
+    utts = mosi.prepare(tmp_path)
+    assert [(u.key, u.label, u.split, u.group) for u in utts] == [
+        (f"{video}_1", "negative", "train", video), (f"{video}_2", "positive", "train", video)]
+    small_tree(tmp_path, f"start,end,video,segment,label\n12.5,15.0,{video},1,-0.4\n", video)
+    assert [u.key for u in mosi.prepare(tmp_path)] == [f"{video}_1"]
+    assert mosi.prepare(tmp_path.joinpath("Raw")) == mosi.prepare(tmp_path)  # root may be Raw/ itself
+
+
+@pytest.mark.parametrize("lines, complaint", [
+    ("1,2,notAMosiVid,1,1.0\n", "video 'notAMosiVid' is in none of CMU-MOSI's standard folds"),
+    ("1,2,0h-zjBukYpk,1,3.5\n", "score 3.5 is outside CMU-MOSI's range"),
+    ("1,2,0h-zjBukYpk,3,1.0\n", r"0h-zjBukYpk_3\.wav is missing: OpinionLevelSentiment.csv labels segment 3"),
+    ("1,2,0h-zjBukYpk,1,1.0\n1,2,0h-zjBukYpk,1,2.0\n", "segment 0h-zjBukYpk_1 is labelled twice"),
+    ("1,2,0h-zjBukYpk,1\n", "has 4 fields"),
+])
+def test_bad_label_lines_are_named(tmp_path, lines, complaint):
+    with pytest.raises(CorpusError, match=complaint):
+        mosi.prepare(small_tree(tmp_path, lines))
+
+
+def test_bad_mmsa_files(tmp_path):
+    small_tree(tmp_path, "")
+    (tmp_path / "Raw/Labels/OpinionLevelSentiment.csv").unlink()
+    (tmp_path / "label.csv").write_text("video_id,clip_id,text,label,mode\n0h-zjBukYpk,1,hi,1.0,dev\n")
+    with pytest.raises(CorpusError, match="line 2: mode 'dev' is not one of train, valid, test"):
+        mosi.prepare(tmp_path)
+    (tmp_path / "label.csv").write_text("video_id,segment,label\n0h-zjBukYpk,1,1.0\n")
+    with pytest.raises(CorpusError, match=r"columns \['clip_id', 'mode'\] are missing"):
+        mosi.prepare(tmp_path)
+
+
+def test_wrong_layouts_say_what_was_expected(tmp_path):
+    with pytest.raises(CorpusError, match="datarc.root"):
+        mosi.prepare(tmp_path / "nowhere")
+    with pytest.raises(CorpusError, match="Segmented is missing.*OpinionLevelSentiment.csv"):
+        mosi.prepare(tmp_path)
+    tone(tmp_path / "Raw/Audio/WAV_16000/Segmented/0h-zjBukYpk_1.wav")
+    with pytest.raises(CorpusError, match="no OpinionLevelSentiment.csv found"):
+        mosi.prepare(tmp_path, labels="opinion")
+    with pytest.raises(CorpusError, match="no label.csv found"):
+        mosi.prepare(tmp_path)

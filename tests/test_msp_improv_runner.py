@@ -1,0 +1,28 @@
+"""MSP-IMPROV end to end through s3prl's own runner: CCC for valence, arousal, dominance."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from helpers import run_downstream
+
+
+def test_train_then_evaluate_predicts_the_attributes(synth_root, tmp_path):
+    root, exp = synth_root("msp_improv"), tmp_path / "exp"
+    # A larger learning rate than the paper's keeps this run well under a minute on 2 CPU cores.
+    run_downstream("-m", "train", "-u", "fbank_no_cmvn", "-d", "msp_improv", "-p", str(exp), "-o",
+                   f"config.downstream_expert.datarc.root={root},,config.runner.total_steps=200,,"
+                   "config.runner.eval_step=50,,config.runner.save_step=200,,config.optimizer.lr=1.0e-3")
+    run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
+    row = json.loads((exp / "result-test-dev-best.json").read_text())
+    metrics = row["metrics"]
+
+    assert row["task"] == "msp_improv" and row["primary_metric"] == "mean_ccc"
+    assert set(metrics) >= {"mean_ccc", "valence_ccc", "arousal_ccc", "dominance_ccc"}
+    assert row["protocol"]["speakers"]["test"] == ["F01"] and row["protocol"]["speakers"]["dev"] == ["M01"]
+    assert metrics["mean_ccc"] > 0.3, metrics
+    assert metrics["mean_ccc"] == pytest.approx(sum(metrics[f"{a}_ccc"] for a in ("valence", "arousal", "dominance")) / 3)
+    prediction = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"][0]
+    assert set(prediction["pred"]) == set(prediction["true"]) == {"valence", "arousal", "dominance"}
+    assert json.loads((exp / "dev-best.json").read_text())["metrics"]["mean_ccc"] > 0
