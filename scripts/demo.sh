@@ -33,7 +33,8 @@ print("\nEmoDB demo: SYNTHETIC corpus (espeak-ng), test speakers held out; chanc
 for path in sys.argv[1:]:
     row = json.load(open(path))
     m, up = row["metrics"], row["upstream"]
-    what = (up.get("provenance") or {}).get("ckpt_description", "s3prl upstream")
+    prov = up.get("provenance") or {}
+    what = f"{prov['ckpt']}: {prov.get('config')}; {prov.get('ckpt_description')}" if prov.get("ckpt") else "s3prl upstream"
     assert row["data"]["synthetic"], "the demo corpus should be the synthetic one"
     print(f"  {up['name']:>14}: test weighted F1 = {m['weighted_f1']:.4f}  (accuracy {m['accuracy']:.4f}, "
           f"UA {m['unweighted_accuracy']:.4f})  [{what}]")
