@@ -174,17 +174,22 @@ def prepare_utterances(spec, datarc: dict, objective) -> tuple[list[Utterance], 
 
 
 def check_audio_files(utterances: list[Utterance], on_bad: str, task: str) -> tuple[list[Utterance], list[str]]:
+    """Check every distinct audio file once (segments of one long recording share a file)."""
     if on_bad not in ("error", "skip"):
         raise ValueError(f"datarc.on_bad_audio must be 'error' or 'skip', got {on_bad!r}")
-    good, bad = [], []
-    for utt in tqdm(utterances, desc=f"{task}: checking audio", unit="file", leave=False, mininterval=2):
+    problems: dict[Path, str | None] = {}
+    for path in tqdm(sorted({u.path for u in utterances}), desc=f"{task}: checking audio", unit="file",
+                     leave=False, mininterval=2):
         try:
-            check_audio(utt.path)
-            good.append(utt)
+            check_audio(path)
+            problems[path] = None
         except AudioError as err:
             if on_bad == "error":
                 raise AudioError(f"{err} (set downstream_expert.datarc.on_bad_audio: skip to skip such files)") from err
-            bad.append(str(err))
+            problems[path] = str(err)
+    good = [u for u in utterances if problems[u.path] is None]
+    bad = sorted(p for p in problems.values() if p is not None)
     if bad:
-        tqdm.write(f"[{task}] skipped {len(bad)} unusable audio files:\n  " + "\n  ".join(bad))
+        tqdm.write(f"[{task}] skipped {len(bad)} unusable audio files ({len(utterances) - len(good)} utterances):\n  "
+                   + "\n  ".join(bad))
     return good, bad
