@@ -18,10 +18,16 @@ SUBCOMMANDS = {
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="care-superb", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
+    # Only the subcommand asked for is imported (`synth` needs no torch); all of them for --help.
+    chosen = argv[0] if argv and argv[0] in SUBCOMMANDS else None
     modules = {}
     for name, module_name in SUBCOMMANDS.items():
+        if chosen not in (None, name):
+            sub.add_parser(name)
+            continue
         module = importlib.import_module(module_name)
         modules[name] = module
         module.add_arguments(sub.add_parser(name, help=module.HELP, description=module.HELP))

@@ -1,12 +1,15 @@
 """What a corpus parser returns, and the errors it raises.
 
-A parser module (``downstream/<task>/corpus.py``) has one function
-``prepare(root, **options) -> list[Utterance]`` that only reads the corpus as its owners
-distribute it. Anything wrong stops with a ``CorpusError`` naming the path and what was expected.
+A parser module (``downstream/<corpus>/corpus.py``) has one function
+``prepare(root, **options) -> Parsed`` that only reads the corpus as its owners distribute it:
+the usable utterances, and every one it left out with the reason (a known defect, a label or
+file the corpus itself marks unusable), so that the count reaches the result row. Anything
+unexpected stops with a ``CorpusError`` naming the path and what was expected.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +33,27 @@ class Utterance:
     def unit(self) -> str:
         """What must never appear in two splits."""
         return self.group if self.group is not None else self.speaker
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """An utterance (or a file, a session, a stretch of time) left out, and why."""
+
+    key: str
+    reason: str  # a short category: result rows count exclusions by it
+    detail: str = ""  # what exactly, for <expdir>/skipped.json
+
+
+@dataclass
+class Parsed:
+    utterances: list[Utterance]
+    excluded: list[Excluded] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # defects handled without leaving anything out
+    partition: str | None = None  # which of the corpus's published splits ``Utterance.split`` follows
+
+
+def count_reasons(excluded: list[Excluded]) -> dict[str, int]:
+    return dict(sorted(Counter(e.reason for e in excluded).items()))
 
 
 def require_root(root: str | Path, corpus: str, expected: str) -> Path:

@@ -1,7 +1,7 @@
 """Utterances -> (waveform, target, key) batches for s3prl's runner."""
 from __future__ import annotations
 
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 from care_superb.downstream.audio import load_audio
 from care_superb.downstream.corpus import Utterance
@@ -20,10 +20,34 @@ class UtteranceDataset(Dataset):
         return wav, self.targets[i], utt.key
 
 
-def make_loader(dataset: UtteranceDataset, batch_size: int, train: bool, num_workers: int, collate_targets) -> DataLoader:
+class MinimumBatchSampler(BatchSampler):
+    """Batches of ``batch_size``, except that a last batch smaller than ``min_batch`` joins the one
+    before it: no utterance is dropped, and an objective that needs several samples per batch
+    (CCC needs two) never gets fewer."""
+
+    def __init__(self, sampler, batch_size: int, min_batch: int):
+        super().__init__(sampler, batch_size, drop_last=False)
+        self.min_batch = min_batch
+
+    def __iter__(self):
+        batches = list(super().__iter__())
+        if len(batches) > 1 and len(batches[-1]) < self.min_batch:
+            last = batches.pop()
+            batches[-1] = batches[-1] + last
+        return iter(batches)
+
+    def __len__(self) -> int:
+        n = super().__len__()
+        tail = len(self.sampler) % self.batch_size
+        return n - 1 if n > 1 and 0 < tail < self.min_batch else n
+
+
+def make_loader(dataset: UtteranceDataset, batch_size: int, train: bool, num_workers: int, collate_targets,
+                min_batch: int = 1) -> DataLoader:
     def collate(items):
         wavs, targets, keys = zip(*items)
         return list(wavs), collate_targets(list(targets)), list(keys)
 
-    return DataLoader(dataset, batch_size=batch_size, shuffle=train, drop_last=False,
+    sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)
+    return DataLoader(dataset, batch_sampler=MinimumBatchSampler(sampler, batch_size, min_batch),
                       num_workers=num_workers, collate_fn=collate)

@@ -19,7 +19,7 @@ from tqdm import tqdm
 
 from care_superb.downstream import results
 from care_superb.downstream.audio import AudioError, check_audio
-from care_superb.downstream.corpus import CorpusError, Utterance
+from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, count_reasons
 from care_superb.downstream.dataset import UtteranceDataset, make_loader
 from care_superb.downstream.head import UtteranceHead
 from care_superb.downstream.registry import TASKS
@@ -42,10 +42,16 @@ class EmotionExpert(nn.Module):
         # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config.
         self.objective = self.spec.objective(**(downstream_expert.get("objective") or {}))
 
-        utterances, skipped = prepare_utterances(self.spec, self.datarc, self.objective)
-        if skipped:
-            results.write_json(self.expdir / "skipped.json", {"task": self.task, "skipped": skipped})
-        self.splits, self.split_description = self.spec.protocol(utterances, self.datarc)
+        parsed = prepare_utterances(self.spec, self.datarc, self.objective)
+        self.excluded = parsed.excluded
+        if parsed.excluded or parsed.notes:
+            results.write_json(self.expdir / "skipped.json", {
+                "task": self.task, "counts": count_reasons(parsed.excluded),
+                "excluded": [{"key": e.key, "reason": e.reason, "detail": e.detail} for e in parsed.excluded],
+                "notes": parsed.notes})
+        self.splits, self.split_description = self.spec.protocol(parsed.utterances, self.datarc)
+        if parsed.partition:  # the corpus's published partition the protocol started from
+            self.split_description = {**self.split_description, "partition": parsed.partition}
         check_disjoint(self.splits)
         self._record_split()
 
@@ -63,7 +69,7 @@ class EmotionExpert(nn.Module):
         audio = {key: self.datarc[key] for key in ("sample_rate", "max_seconds", "min_seconds") if key in self.datarc}
         dataset = UtteranceDataset(utts, [self.objective.target(u.label) for u in utts], audio)
         return make_loader(dataset, int(self.datarc.get("batch_size", 32)), split == "train",
-                           int(self.datarc.get("num_workers", 0)), self.objective.collate)
+                           int(self.datarc.get("num_workers", 0)), self.objective.collate, self.objective.min_batch)
 
     # -- model --------------------------------------------------------------------------------
     def forward(self, split, features, targets, keys, records, **kwargs):
@@ -73,7 +79,7 @@ class EmotionExpert(nn.Module):
         targets = targets.to(output.device)
         loss = self.objective.loss(output, targets)
         records["loss"].append(loss.item())
-        records["true"] += targets.tolist()
+        records["true"] += targets.tolist()  # class indices, or lists of floats
         records["pred"] += self.objective.predict(output.detach())
         records["key"] += list(keys)
         return loss
@@ -81,6 +87,7 @@ class EmotionExpert(nn.Module):
     # -- logging, model selection, result rows ------------------------------------------------
     def log_records(self, split, records, logger, global_step, batch_ids, total_batch_num, **kwargs):
         metrics = self.objective.metrics(records["true"], records["pred"], keys=records["key"])
+        present = metrics.pop("n_classes_present", None)
         metrics["loss"] = float(torch.tensor(records["loss"]).mean()) if records["loss"] else float("nan")
         for name, value in metrics.items():
             logger.add_scalar(f"{self.task}/{split}-{name}", value, global_step=global_step)
@@ -94,21 +101,27 @@ class EmotionExpert(nn.Module):
             save_names.append("dev-best.ckpt")
             results.write_json(self.expdir / "dev-best.json", {"step": global_step, "metrics": metrics})
         if split == "test" or (split == "dev" and self.args.get("mode") == "evaluate"):
-            self._write_result_row(split, metrics, records)
+            self._write_result_row(split, metrics, present, records)
         return save_names
 
-    def _write_result_row(self, split: str, metrics: dict, records: dict) -> None:
+    def _write_result_row(self, split: str, metrics: dict, present: int | None, records: dict) -> None:
         ckpt = self.args.get("init_ckpt")
         stem = Path(ckpt).stem if ckpt else "latest"
-        predictions = [{"key": k, "true": self.objective.describe(t), "pred": self.objective.describe(p)}
+        # Human-readable true/pred, and the raw target/output the objective scores (so that a
+        # leaderboard can resample utterances and recompute the metric).
+        predictions = [{"key": k, "true": self.objective.describe(t), "pred": self.objective.describe(p),
+                        "target": t, "output": p}
                        for k, t, p in zip(records["key"], records["true"], records["pred"])]
-        results.write_json(self.expdir / f"predictions-{split}-{stem}.json", {"predictions": predictions})
+        predictions_file = results.write_json(self.expdir / f"predictions-{split}-{stem}.json",
+                                              {"task": self.task, "split": split, "predictions": predictions})
         row = {
+            **results.SCHEMA,
             "task": self.task,
             "split": split,
             "metrics": metrics,
             "primary_metric": self.objective.selection,
             "n_utterances": len(records["true"]),
+            **({"n_classes_present": present} if present is not None else {}),
             "protocol": self.split_description,
             "upstream": {
                 "name": self.args.get("upstream"),
@@ -119,6 +132,10 @@ class EmotionExpert(nn.Module):
                 "normalize": self.args.get("upstream_feature_normalize"),
                 "provenance": loaded_upstream(self.args.get("upstream")),
             },
+            "layer_weights": results.layer_weights(ckpt),
+            "exclusions": count_reasons(self.excluded),
+            "predictions": predictions_file.name,
+            "engine": "s3prl",
             "downstream_checkpoint": ckpt,
             "data": results.data_provenance(self.datarc["root"]),
             "config": {"downstream_expert": self.conf, "runner": self.args.get("runner"),
@@ -150,17 +167,19 @@ class EmotionExpert(nn.Module):
         tqdm.write(f"[{self.task}] split {self.split_description.get('split')}: {counts} -> {path}")
 
 
-def prepare_utterances(spec, datarc: dict, objective) -> tuple[list[Utterance], list[str]]:
-    """Parse the corpus, apply the config's label map / drop list, check labels and audio.
-    Returns the usable utterances and the reasons for every skipped one."""
+def prepare_utterances(spec, datarc: dict, objective) -> Parsed:
+    """Parse the corpus, apply the config's label map / drop list, check labels and audio: the
+    usable utterances, and every one left out (by the parser, the drop list or for bad audio)."""
     options = {k: v for k, v in (datarc.get("corpus") or {}).items()}
-    utterances = spec.parser().prepare(datarc["root"], **options)
+    parsed = spec.parser().prepare(datarc["root"], **options)
+    excluded = list(parsed.excluded)
     label_map = datarc.get("label_map") or {}
     drop = set(datarc.get("drop_labels") or [])
     kept = []
-    for utt in utterances:
+    for utt in parsed.utterances:
         label = label_map.get(utt.label, utt.label) if isinstance(utt.label, str) else utt.label
         if isinstance(label, str) and label in drop:
+            excluded.append(Excluded(utt.key, f"label {label} dropped (drop_labels)", str(utt.path)))
             continue
         if not objective.accepts(label):
             raise CorpusError(
@@ -168,12 +187,17 @@ def prepare_utterances(spec, datarc: dict, objective) -> tuple[list[Utterance], 
                 f"map it with downstream_expert.datarc.label_map or drop it with datarc.drop_labels"
             )
         kept.append(utt if label == utt.label else replace(utt, label=label))
-    if drop:
-        tqdm.write(f"[{spec.name}] dropped {len(utterances) - len(kept)} utterances labelled {sorted(drop)}")
-    return check_audio_files(kept, datarc.get("on_bad_audio", "error"), spec.name)
+    good, bad = check_audio_files(kept, datarc.get("on_bad_audio", "error"), spec.name)
+    excluded += bad
+    for note in parsed.notes:
+        tqdm.write(f"[{spec.name}] {note}")
+    if excluded:
+        counts = ", ".join(f"{reason}: {n}" for reason, n in count_reasons(excluded).items())
+        tqdm.write(f"[{spec.name}] left out {len(excluded)} ({counts}); each is listed in skipped.json")
+    return replace(parsed, utterances=good, excluded=excluded)
 
 
-def check_audio_files(utterances: list[Utterance], on_bad: str, task: str) -> tuple[list[Utterance], list[str]]:
+def check_audio_files(utterances: list[Utterance], on_bad: str, task: str) -> tuple[list[Utterance], list[Excluded]]:
     """Check every distinct audio file once (segments of one long recording share a file)."""
     if on_bad not in ("error", "skip"):
         raise ValueError(f"datarc.on_bad_audio must be 'error' or 'skip', got {on_bad!r}")
@@ -188,8 +212,8 @@ def check_audio_files(utterances: list[Utterance], on_bad: str, task: str) -> tu
                 raise AudioError(f"{err} (set downstream_expert.datarc.on_bad_audio: skip to skip such files)") from err
             problems[path] = str(err)
     good = [u for u in utterances if problems[u.path] is None]
-    bad = sorted(p for p in problems.values() if p is not None)
+    bad = [Excluded(u.key, "unusable audio", problems[u.path]) for u in utterances if problems[u.path] is not None]
     if bad:
-        tqdm.write(f"[{task}] skipped {len(bad)} unusable audio files ({len(utterances) - len(good)} utterances):\n  "
-                   + "\n  ".join(bad))
+        files = sorted({e.detail for e in bad})
+        tqdm.write(f"[{task}] skipped {len(files)} unusable audio files ({len(bad)} utterances):\n  " + "\n  ".join(files))
     return good, bad

@@ -1,7 +1,8 @@
 """What a head predicts, how it is trained and scored: one class per kind of task.
 
 The shared expert calls ``output_dim``, ``target``, ``loss``, ``predict``, ``metrics`` and reads
-``selection`` (the dev metric that picks ``dev-best.ckpt``). Metrics come from scikit-learn.
+``selection`` (the dev metric that picks ``dev-best.ckpt``) and ``min_batch``. Metrics come from
+scikit-learn.
 ``metrics(true, pred, keys=None)`` also receives the utterance keys, for objectives that score
 groups of utterances (``InterviewClassification``); the others ignore them. Options under a task
 config's ``downstream_expert.objective`` are passed to the registry row's objective factory.
@@ -10,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score, recall_score
 from torch.nn import functional as F
 
 from care_superb.downstream.concordance import ccc
@@ -18,6 +19,7 @@ from care_superb.downstream.concordance import ccc
 
 class Classification:
     selection = "weighted_f1"
+    min_batch = 1  # samples a batch needs for the loss to be defined
 
     def __init__(self, labels: list[str]):
         self.labels = list(labels)
@@ -47,13 +49,19 @@ class Classification:
         return output.argmax(dim=-1).tolist()
 
     def metrics(self, true: list[int], pred: list[int], keys: list[str] | None = None) -> dict[str, float]:
-        """Weighted F1 first (the paper's metric), then accuracy (WA), unweighted accuracy (UA)
-        and macro F1. ``keys`` is not needed here."""
+        """Weighted F1 first (the paper's metric), then accuracy (WA), unweighted accuracy (UA:
+        mean recall) and macro F1, and how many of the task's classes the split holds.
+
+        UA and macro F1 average over *every* class of the task, also one absent from the split
+        (its recall and F1 count as 0), so that numbers stay comparable across splits and papers;
+        ``n_classes_present`` says when that happened. ``keys`` is not needed here."""
+        classes = list(range(len(self.labels)))
         return {
-            "weighted_f1": float(f1_score(true, pred, average="weighted", zero_division=0)),
+            "weighted_f1": float(f1_score(true, pred, labels=classes, average="weighted", zero_division=0)),
             "accuracy": float(accuracy_score(true, pred)),
-            "unweighted_accuracy": float(balanced_accuracy_score(true, pred)),
-            "macro_f1": float(f1_score(true, pred, average="macro", zero_division=0)),
+            "unweighted_accuracy": float(recall_score(true, pred, labels=classes, average="macro", zero_division=0)),
+            "macro_f1": float(f1_score(true, pred, labels=classes, average="macro", zero_division=0)),
+            "n_classes_present": len(set(true)),
         }
 
     def describe(self, value) -> str:
@@ -69,13 +77,15 @@ class InterviewClassification(Classification):
     a tie goes to the higher mean probability) or ``mean_probability`` (the class with the highest
     mean softmax probability over the recording's segments). Besides the segment-level metrics
     of ``Classification`` it reports the ``positive`` class's F1 at both levels, and
-    ``interview_*`` metrics. ``selection`` may name any of them.
+    ``interview_*`` metrics. ``selection`` (the dev metric, and the result row's primary one)
+    may name any of them; by default the interview-level weighted F1: an interview is what is
+    diagnosed, and every scored interview counts once however many segments it gave.
     """
 
     DECISIONS = ("majority", "mean_probability")
 
     def __init__(self, labels: list[str], positive: str, decision: str = "majority",
-                 selection: str = "weighted_f1"):
+                 selection: str = "interview_weighted_f1"):
         super().__init__(labels)
         if positive not in self.index:
             raise ValueError(f"positive class {positive!r} is not one of {self.labels}")
@@ -115,9 +125,11 @@ class InterviewClassification(Classification):
                 raise ValueError(f"recording {recording!r} has segments with different labels {sorted(labels)}")
             rec_true.append(labels.pop())
             rec_pred.append(self.decide([pred[i] for i in rows]))
+        classes = list(range(len(self.labels)))
         scores.update({
-            "interview_weighted_f1": float(f1_score(rec_true, rec_pred, average="weighted", zero_division=0)),
-            "interview_macro_f1": float(f1_score(rec_true, rec_pred, average="macro", zero_division=0)),
+            "interview_weighted_f1": float(f1_score(rec_true, rec_pred, labels=classes, average="weighted",
+                                                    zero_division=0)),
+            "interview_macro_f1": float(f1_score(rec_true, rec_pred, labels=classes, average="macro", zero_division=0)),
             f"interview_{self.positive}_f1": self._positive_f1(rec_true, rec_pred),
             "interview_accuracy": float(accuracy_score(rec_true, rec_pred)),
         })
@@ -148,6 +160,7 @@ class Regression:
     A label is a tuple of floats in the order of ``attributes``."""
 
     selection = "mean_ccc"
+    min_batch = 2  # CCC is undefined for one sample
 
     def __init__(self, attributes: list[str]):
         self.attributes = list(attributes)

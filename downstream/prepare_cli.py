@@ -1,18 +1,19 @@
 """``care-superb prepare <task> --root RAW --cache DIR``: one-off preparation of a corpus whose
 release the training loader cannot read directly (MELD's mp4 clips).
 
-One row per task in ``PREPARERS``: a module with ``prepare_cache(root, cache, ffmpeg=...) ->
-report`` and ``summary(report) -> str``. Running it again resumes: only what is missing is done.
+A corpus folder that needs it has a ``prepare.py`` with ``prepare_cache(root, cache, ffmpeg=...)
+-> report`` and ``summary(report) -> str``; it is found from the folders. Running it again
+resumes: only what is missing is done.
 """
 from __future__ import annotations
 
 import importlib
+from pathlib import Path
 
 HELP = "prepare a corpus once for training (MELD: decode the mp4 clips into 16 kHz wavs)"
 
-PREPARERS = {
-    "meld": "care_superb.downstream.meld.prepare",
-}
+PREPARERS = {p.parent.name: f"care_superb.downstream.{p.parent.name}.prepare"
+             for p in sorted(Path(__file__).resolve().parent.glob("*/prepare.py"))}
 
 
 def add_arguments(parser) -> None:

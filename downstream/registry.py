@@ -1,56 +1,56 @@
-"""The tasks, one line each: which parser reads the corpus, what is predicted, which protocol
-splits it. A task folder ``downstream/<name>/`` holds its ``config.yaml`` and a two-line
-``expert.py`` naming its row here.
+"""The tasks. Every task folder ``downstream/<task>/`` registers itself with a ``task.py``
+defining ``TASK = Task(...)``: which corpus parser reads the data, what is predicted, which
+protocol splits it. Nothing else lists the tasks: ``TASKS`` is found from the folders, on first use.
 """
 from __future__ import annotations
 
 import importlib
+import pkgutil
 from dataclasses import dataclass
+from pathlib import Path
+from types import ModuleType
 from typing import Callable
 
-from care_superb.downstream import splits
-from care_superb.downstream.objectives import Classification, InterviewClassification, Regression
+FOLDER = Path(__file__).resolve().parent
 
 
 @dataclass(frozen=True)
 class Task:
-    name: str
-    corpus: str  # module with prepare(root, **options) -> list[Utterance]
+    name: str  # the folder's name, s3prl's ``-d``
+    corpus: ModuleType  # its ``prepare(root, **options) -> Parsed``
     objective: Callable[..., object]  # called with the config's downstream_expert.objective options
     protocol: Callable  # (utterances, datarc) -> (splits, description)
     description: str
 
-    def parser(self):
-        return importlib.import_module(self.corpus)
+    def parser(self) -> ModuleType:
+        return self.corpus
 
 
-TASKS = {task.name: task for task in (
-    Task("emodb", "care_superb.downstream.emodb.corpus",
-         lambda: Classification(["anger", "boredom", "disgust", "fear", "happiness", "sadness", "neutral"]),
-         splits.speaker_independent, "EmoDB, 7 emotions, speaker-independent seeded splits"),
-    Task("ravdess_song", "care_superb.downstream.ravdess_song.corpus",
-         lambda: Classification(["neutral", "calm", "happy", "sad", "angry", "fearful"]),
-         splits.speaker_independent, "RAVDESS song, 6 emotions, singer-independent seeded splits"),
-    Task("cafe", "care_superb.downstream.cafe.corpus",
-         lambda: Classification(["anger", "disgust", "happiness", "neutral", "fear", "surprise", "sadness"]),
-         splits.speaker_independent, "CaFE (Canadian French), 7 emotions, speaker-independent seeded splits"),
-    Task("meld", "care_superb.downstream.meld.corpus",
-         lambda: Classification(["neutral", "joy", "sadness", "anger", "surprise", "fear", "disgust"]),
-         splits.official, "MELD (Friends dialogue), 7 emotions, official train/dev/test"),
-    Task("cmu_mosi", "care_superb.downstream.cmu_mosi.corpus",
-         lambda: Classification(["negative", "positive"]),
-         splits.official, "CMU-MOSI sentiment, negative (< 0) vs positive (>= 0), standard video split"),
-    Task("iemocap4", "care_superb.downstream.iemocap4.corpus",
-         lambda: Classification(["ang", "hap", "sad", "neu"]),
-         splits.leave_one_session_out, "IEMOCAP, 4 classes (excited merged into happy), leave one session out"),
-    Task("iemocap6", "care_superb.downstream.iemocap6.corpus",
-         lambda: Classification(["ang", "hap", "sad", "neu", "exc", "fru"]),
-         splits.leave_one_session_out, "IEMOCAP, 6 classes, leave one session out"),
-    Task("daic_woz", "care_superb.downstream.daic_woz.corpus",
-         lambda **options: InterviewClassification(["not_depressed", "depressed"], positive="depressed", **options),
-         splits.segmented(splits.official_split_held_out_dev),
-         "DAIC-WOZ depression, fixed-length participant segments, tested on the AVEC 2017 dev list"),
-    Task("msp_improv", "care_superb.downstream.msp_improv.corpus",
-         lambda: Regression(["valence", "arousal", "dominance"]),
-         splits.speaker_folds, "MSP-IMPROV valence/arousal/dominance regression (CCC), folds by speaker"),
-)}
+def discover() -> dict[str, Task]:
+    """``name -> Task`` for every ``downstream/<name>/task.py``."""
+    tasks = {}
+    for info in sorted(pkgutil.iter_modules([str(FOLDER)]), key=lambda i: i.name):
+        if not (info.ispkg and (FOLDER / info.name / "task.py").is_file()):
+            continue
+        module = importlib.import_module(f"care_superb.downstream.{info.name}.task")
+        task = getattr(module, "TASK", None)
+        if not isinstance(task, Task):
+            raise TypeError(f"{module.__file__} must define TASK = Task(...)")
+        if task.name != info.name:
+            raise ValueError(f"{module.__file__}: TASK.name is {task.name!r}; a task is named after its folder, "
+                             f"{info.name!r} (s3prl's -d {info.name} reads downstream/{info.name}/config.yaml)")
+        tasks[task.name] = task
+    return tasks
+
+
+_TASKS: dict[str, Task] | None = None
+
+
+def __getattr__(name: str):
+    # TASKS is found lazily: a task.py imports Task from this module while TASKS is being built.
+    global _TASKS
+    if name == "TASKS":
+        if _TASKS is None:
+            _TASKS = discover()
+        return _TASKS
+    raise AttributeError(name)

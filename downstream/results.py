@@ -16,6 +16,8 @@ from pathlib import Path
 
 from care_superb.synth import MARKER
 
+# Every row says which schema it follows; the leaderboard refuses rows of another one.
+SCHEMA = {"schema": "care-superb/result-row", "schema_version": 2}
 PACKAGES = ("care-superb", "s3prl", "torch", "torchaudio", "transformers", "scikit-learn", "speechbrain", "numpy")
 
 
@@ -52,6 +54,18 @@ def write_json(path: Path, payload: dict) -> Path:
     tmp.write_text(json.dumps(payload, indent=1, sort_keys=False, default=str) + "\n")
     os.replace(tmp, path)
     return path
+
+
+def layer_weights(ckpt: str | None) -> list[float] | None:
+    """The weighted sum's layer weights (softmax of s3prl's Featurizer parameters) saved in a
+    downstream checkpoint; None without one, or when the Featurizer picked a single layer."""
+    if not ckpt or not Path(ckpt).is_file():
+        return None
+    import torch
+
+    state = torch.load(ckpt, map_location="cpu", weights_only=True).get("Featurizer") or {}
+    weights = state.get("weights")
+    return None if weights is None else [round(float(w), 6) for w in torch.softmax(weights.float(), dim=-1)]
 
 
 def now() -> str:

@@ -81,16 +81,28 @@ def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tu
 
 def segmented(protocol):
     """``protocol`` on regions of long recordings (e.g. a participant's turns), then fixed-length
-    segments drawn from each unit's regions: ``datarc.segment_seconds`` long,
-    ``datarc.segments_per_label[label]`` of them per unit (more for a rarer class balances the
-    classes), uniformly over every position where a segment fits inside one region, seeded by
-    ``datarc.split`` and the unit. A unit with no region long enough gets its longest regions
-    whole instead (listed in the description). Segment keys are ``<unit>/segNNN``."""
+    segments of ``datarc.segment_seconds`` cut from each unit's regions. Segment keys are
+    ``<unit>/segNNN``.
+
+    - Training units: ``datarc.segments_per_label[label]`` segments each (more for a rarer class
+      balances the classes), drawn uniformly over every position where a segment fits inside one
+      region, seeded by ``datarc.split`` and the unit.
+    - Evaluation units (dev and test) never depend on their label: ``datarc.eval_segments: tile``
+      (the default) cuts every region into consecutive segments, keeping a last, shorter piece of
+      at least ``datarc.min_segment_seconds`` (default 1); an integer N draws N segments per unit,
+      as for training but the same N for every label.
+
+    A unit where nothing fits gets its longest regions whole instead (listed in the description).
+    """
 
     def run(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
         splits, description = protocol(utterances, datarc)
         seconds = float(datarc["segment_seconds"])
         per_label = dict(datarc["segments_per_label"])
+        evaluation = datarc.get("eval_segments", "tile")
+        if evaluation != "tile" and not (isinstance(evaluation, int) and evaluation > 0):
+            raise CorpusError(f"datarc.eval_segments={evaluation!r}; use tile or a positive number of segments")
+        shortest = float(datarc.get("min_segment_seconds", 1.0))
         seed = int(datarc.get("split", 0))
         short: list[str] = []
         cut: Splits = {}
@@ -106,17 +118,22 @@ def segmented(protocol):
                     raise CorpusError(f"{unit}: regions with different labels {sorted(map(str, labels))}; "
                                       f"segments need one label per unit")
                 label = labels.pop()
-                if label not in per_label:
-                    raise CorpusError(f"datarc.segments_per_label has no count for label {label!r} "
-                                      f"(it has {sorted(per_label)})")
-                windows, whole = draw_segments(regions, seconds, int(per_label[label]),
-                                               random.Random(f"{seed}:{unit}"))
+                rng = random.Random(f"{seed}:{unit}")
+                if name != "train" and evaluation == "tile":
+                    windows, whole = tile_segments(regions, seconds, shortest)
+                else:
+                    if name == "train" and label not in per_label:
+                        raise CorpusError(f"datarc.segments_per_label has no count for label {label!r} "
+                                          f"(it has {sorted(per_label)})")
+                    count = int(per_label[label]) if name == "train" else int(evaluation)
+                    windows, whole = draw_segments(regions, seconds, count, rng)
                 if whole:
                     short.append(unit)
                 cut[name] += [replace(region, key=f"{unit}/seg{i:03d}", start=start, end=end)
                               for i, (region, start, end) in enumerate(windows)]
         description = {**description, "protocol": f"segmented {description['protocol']}",
-                       "segments": {"seconds": seconds, "per_label": per_label,
+                       "segments": {"seconds": seconds, "train_per_label": per_label, "evaluation": evaluation,
+                                    "min_segment_seconds": shortest,
                                     "counts": {name: len(cut[name]) for name in SPLITS},
                                     "units_without_a_long_enough_region": short}}
         return cut, description
@@ -125,17 +142,44 @@ def segmented(protocol):
     return run
 
 
+def _spans(regions: list[Utterance]) -> list[tuple[Utterance, float, float]]:
+    spans = [(r, r.start or 0.0, r.end) for r in regions]
+    if any(end is None for _, _, end in spans):
+        raise CorpusError("segments are cut from regions with a start and an end time")
+    return spans
+
+
+def _longest(spans: list, n: int) -> list[tuple[Utterance, float, float]]:
+    longest = sorted(spans, key=lambda x: x[2] - x[1], reverse=True)
+    return [longest[i % len(longest)] for i in range(n)]
+
+
+def tile_segments(regions: list[Utterance], seconds: float,
+                  shortest: float) -> tuple[list[tuple[Utterance, float, float]], bool]:
+    """Every region cut into consecutive windows (region, start, end) of ``seconds``, plus its
+    remainder when at least ``shortest`` long; True as second value when no window came out and
+    the longest region was used whole instead."""
+    windows = []
+    for region, start, end in _spans(regions):
+        begin = start
+        while end - begin >= seconds - 1e-9:
+            windows.append((region, round(begin, 3), round(begin + seconds, 3)))
+            begin += seconds
+        if end - begin >= shortest:
+            windows.append((region, round(begin, 3), round(end, 3)))
+    if not windows:
+        return _longest(_spans(regions), 1), True
+    return windows, False
+
+
 def draw_segments(regions: list[Utterance], seconds: float, n: int,
                   rng: random.Random) -> tuple[list[tuple[Utterance, float, float]], bool]:
     """``n`` windows (region, start, end) of ``seconds`` inside the regions; True as second value
     when none fits and whole regions (longest first) were used instead."""
-    spans = [(r, r.start or 0.0, r.end) for r in regions]
-    if any(end is None for _, _, end in spans):
-        raise CorpusError("segments are drawn from regions with a start and an end time")
+    spans = _spans(regions)
     fitting = [(r, s, e) for r, s, e in spans if e - s >= seconds]
     if not fitting:
-        longest = sorted(spans, key=lambda x: x[2] - x[1], reverse=True)
-        return [longest[i % len(longest)] for i in range(n)], True
+        return _longest(spans, n), True
     # Every start position is equally likely: a region is chosen in proportion to the room it
     # leaves (plus 10 ms, so that a region of exactly ``seconds`` can be chosen too).
     weights = [e - s - seconds + 0.01 for _, s, e in fitting]
@@ -171,12 +215,21 @@ def speaker_folds(utterances: list[Utterance], datarc: dict) -> tuple[Splits, di
 
 def official(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     """The corpus's own train / dev / test partition, as its parser read it into
-    ``Utterance.split`` (MELD's released splits, CMU-MOSI's standard video folds). Nothing is
-    drawn, so ``datarc.split`` plays no part."""
+    ``Utterance.split`` (MELD's released splits, CMU-MOSI's video folds). Nothing is drawn when the
+    partition has a dev split; when it has none (Poria et al.'s CMU-MOSI folds), dev is
+    ``datarc.valid_fraction`` of the training units, drawn with seed ``datarc.split``."""
+    for utt in utterances:
+        if utt.split not in SPLITS:
+            raise CorpusError(f"{utt.path}: official split {utt.split!r} is not one of {', '.join(SPLITS)}")
+    if not any(utt.split == "dev" for utt in utterances):
+        if "valid_fraction" not in datarc:
+            raise CorpusError("the corpus's partition has no dev split; set downstream_expert.datarc.valid_fraction "
+                              "(the share of training units held out for model selection)")
+        splits, description = official_split_held_out_dev(utterances, {**datarc, "train_split": "train",
+                                                                       "test_split": "test"})
+        return splits, {**description, "protocol": "official, dev held out of train"}
     splits: Splits = {name: [] for name in SPLITS}
     for utt in utterances:
-        if utt.split not in splits:
-            raise CorpusError(f"{utt.path}: official split {utt.split!r} is not one of {', '.join(SPLITS)}")
         splits[utt.split].append(utt)
     return splits, {"protocol": "official", "split": "official",
                     "units": {name: len({u.unit for u in splits[name]}) for name in SPLITS}}

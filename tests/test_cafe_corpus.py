@@ -44,7 +44,7 @@ def edition(root, name="CaFE_48k", rate=48000):
 
 
 def test_labels_come_from_file_names_whatever_the_folders(tmp_path):
-    utts = cafe.prepare(edition(tmp_path))
+    utts = cafe.prepare(edition(tmp_path)).utterances
     assert sorted((u.key, u.label, u.speaker) for u in utts) == [
         ("01-C-2-1", "anger", "01"), ("02-D-1-3", "disgust", "02"), ("03-J-2-2", "happiness", "03"),
         ("04-N-1-5", "neutral", "04")]
@@ -52,7 +52,7 @@ def test_labels_come_from_file_names_whatever_the_folders(tmp_path):
 
 def test_the_192k_edition_reads_and_resamples(tmp_path):
     edition(tmp_path, "CaFE_192k", 192000)
-    utts = cafe.prepare(tmp_path)
+    utts = cafe.prepare(tmp_path).utterances
     assert {sf.info(str(u.path)).samplerate for u in utts} == {192000}
     assert all("CaFE_192k" in u.path.parts for u in utts)
     wav = load_audio(utts[0].path, min_seconds=None)
@@ -62,40 +62,40 @@ def test_the_192k_edition_reads_and_resamples(tmp_path):
 def test_edition_choice(tmp_path):
     edition(tmp_path, "CaFE_48k", 48000)
     edition(tmp_path, "CaFE_192k", 192000)
-    assert all("CaFE_48k" in u.path.parts for u in cafe.prepare(tmp_path))  # auto: 48 kHz first
-    assert all("CaFE_192k" in u.path.parts for u in cafe.prepare(tmp_path, edition="192k"))
-    assert all("CaFE_192k" in u.path.parts for u in cafe.prepare(tmp_path / "CaFE_192k"))  # the edition folder itself
+    assert all("CaFE_48k" in u.path.parts for u in cafe.prepare(tmp_path).utterances)  # auto: 48 kHz first
+    assert all("CaFE_192k" in u.path.parts for u in cafe.prepare(tmp_path, edition="192k").utterances)
+    assert all("CaFE_192k" in u.path.parts for u in cafe.prepare(tmp_path / "CaFE_192k").utterances)  # the edition folder itself
     with pytest.raises(CorpusError, match="edition='96k'"):
-        cafe.prepare(tmp_path, edition="96k")
+        cafe.prepare(tmp_path, edition="96k").utterances
 
 
 def test_wrong_layouts_say_what_was_expected(tmp_path):
     with pytest.raises(CorpusError, match="datarc.root"):
-        cafe.prepare(tmp_path / "nowhere")
+        cafe.prepare(tmp_path / "nowhere").utterances
     tone(tmp_path / "Colère/Fort/01-C-2-1.wav")
     with pytest.raises(CorpusError, match=r"no CaFE_48k/ or CaFE_192k/ \(found: Colère\).*Fort\|Faible"):
-        cafe.prepare(tmp_path)
+        cafe.prepare(tmp_path).utterances
     with pytest.raises(CorpusError, match="no CaFE_192k/"):
-        cafe.prepare(tmp_path, edition="192k")
+        cafe.prepare(tmp_path, edition="192k").utterances
     (tmp_path / "CaFE_48k").mkdir()
     with pytest.raises(CorpusError, match="holds no .wav files"):
-        cafe.prepare(tmp_path)
+        cafe.prepare(tmp_path).utterances
 
 
 def test_a_stray_or_duplicated_file_stops_with_its_name(tmp_path):
     edition(tmp_path)
     tone(tmp_path / "CaFE_48k/Joie/Faible/03-J-2-2.wav")
     with pytest.raises(CorpusError, match="03-J-2-2.wav is in the corpus twice"):
-        cafe.prepare(tmp_path)
+        cafe.prepare(tmp_path).utterances
     (tmp_path / "CaFE_48k/Joie/Faible/03-J-2-2.wav").unlink()
     tone(tmp_path / "CaFE_48k/Joie/Fort/03-J-2-2 (1).wav")
     with pytest.raises(CorpusError, match=r"03-J-2-2 \(1\)\.wav: not a CaFE file name"):
-        cafe.prepare(tmp_path)
+        cafe.prepare(tmp_path).utterances
 
 
 def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
     root = synth_root("cafe")
-    utts = cafe.prepare(root)
+    utts = cafe.prepare(root).utterances
     assert {u.speaker for u in utts} == {f"{n:02d}" for n in range(1, 13)}
     assert {u.label for u in utts} == set(LETTERS.values())
     garbled = [u for u in utts if "Col+¿re" in u.path.parts]
@@ -107,7 +107,7 @@ def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_no_speaker_in_two_splits(synth_root, seed):
-    splits, _ = speaker_independent(cafe.prepare(synth_root("cafe")), {**DATARC, "split": seed})
+    splits, _ = speaker_independent(cafe.prepare(synth_root("cafe")).utterances, {**DATARC, "split": seed})
     check_disjoint(splits)
     speakers = {name: {u.speaker for u in part} for name, part in splits.items()}
     assert not (speakers["train"] & speakers["dev"] or speakers["train"] & speakers["test"]

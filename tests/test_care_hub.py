@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-import care_superb  # noqa: F401  (registers the names in s3prl.hub)
+from care_superb import plug
 import s3prl.hub as hub
 from care_superb.upstream.care.checkpoint import save_checkpoint
 from care_superb.upstream.care.initialise import initialise

@@ -7,6 +7,7 @@ import subprocess
 import sys
 
 import pytest
+from sklearn.metrics import f1_score
 
 from helpers import run_downstream
 
@@ -35,4 +36,9 @@ def test_train_and_evaluate(name, tiny_checkpoint, synth_root, tmp_path, monkeyp
     assert provenance["ckpt"] == ckpt
     assert provenance["branches"] == {"care": "both", "care_acoustic_local": "acoustic", "care_semantic_local": "semantic"}[name]
     assert "random" in provenance["ckpt_speech_init"]
-    assert 0.0 <= row["metrics"]["weighted_f1"] <= 1.0 and row["n_utterances"] > 0
+    # The row's score is the one its own predictions give, and its weights are the Featurizer's.
+    predictions = json.loads((exp / row["predictions"]).read_text())["predictions"]
+    true, pred = [p["target"] for p in predictions], [p["output"] for p in predictions]
+    assert row["metrics"]["weighted_f1"] == pytest.approx(f1_score(true, pred, average="weighted", labels=range(7),
+                                                                   zero_division=0))
+    assert len(row["layer_weights"]) == 13 and sum(row["layer_weights"]) == pytest.approx(1.0, abs=1e-4)

@@ -18,9 +18,9 @@ CASES = {
     "ravdess_song": ("ravdess_song", 6, "speaker_independent", 0.30),
     "cafe": ("cafe", 7, "speaker_independent", 0.30),
     "meld": ("meld", 7, "official", 0.35),
-    "cmu_mosi": ("cmu_mosi", 2, "official", 0.65),
-    "iemocap4": ("iemocap4", 4, "leave_one_session_out", 0.38),
-    "iemocap6": ("iemocap4", 6, "leave_one_session_out", 0.30),  # the same IEMOCAP tree
+    "cmu_mosi": ("cmu_mosi", 2, "official, dev held out of train", 0.65),  # Poria et al.'s folds: no dev videos
+    "iemocap4": ("iemocap", 4, "leave_one_session_out", 0.38),
+    "iemocap6": ("iemocap", 6, "leave_one_session_out", 0.30),  # the same IEMOCAP tree
 }
 
 
@@ -42,13 +42,15 @@ def test_train_then_evaluate_beats_chance(task, synth_root, tmp_path):
 
     assert row["task"] == task and row["split"] == "test" and row["primary_metric"] == "weighted_f1"
     assert row["protocol"]["protocol"] == protocol and row["data"]["synthetic"] is True
+    if task == "cmu_mosi":
+        assert row["protocol"]["partition"] == "cmu_mosi poria2017"
     assert row["config"]["downstream_expert"]["datarc"]["root"] == str(root)
     print(f"{task}: test {row['metrics']} (chance ~{max(1 / n_classes, 0.5 if n_classes == 2 else 0):.2f})")
     assert row["metrics"]["weighted_f1"] > floor, row["metrics"]
 
     split = json.loads((exp / "split.json").read_text())["utterances"]
     assert len(split["test"]) == row["n_utterances"]
-    unit = {u.key: (u.unit, u.split) for u in TASKS[task].parser().prepare(root, **options)}
+    unit = {u.key: (u.unit, u.split) for u in TASKS[task].parser().prepare(root, **options).utterances}
     units = {name: {unit[key][0] for key in keys} for name, keys in split.items()}
     for a, b in itertools.combinations(units, 2):
         assert not units[a] & units[b], (a, b, units[a] & units[b])

@@ -7,14 +7,15 @@ the model must hold the 200 Hz tone and nothing at 1 kHz or 3 kHz.
 """
 from __future__ import annotations
 
-import logging
+from dataclasses import replace
+
 
 import numpy as np
 import pytest
 import soundfile as sf
 
 from care_superb.downstream import splits
-from care_superb.downstream.corpus import CorpusError
+from care_superb.downstream.corpus import CorpusError, count_reasons
 from care_superb.downstream.daic_woz import corpus as daic
 from care_superb.downstream.dataset import UtteranceDataset
 from care_superb.downstream.registry import TASKS
@@ -101,9 +102,11 @@ def band_fraction(wav: np.ndarray, hz: float, width: float = 60.0) -> float:
 
 # -- parsing -----------------------------------------------------------------------------------
 def test_every_known_defect_is_reported_by_name(tree):
-    utterances, defects = daic.scan(tree)
+    parsed = daic.prepare(tree)
+    utterances = parsed.utterances
+    defects = [f"{e.key}: {e.reason}: {e.detail}" for e in parsed.excluded] + parsed.notes
     report = "\n".join(defects)
-    for pid, words in [(373, "interruption from 395 s to 428 s"), (451, "no Ellie lines"),
+    for pid, words in [(373, "interruption cut out: 395 s to 428 s"), (451, "no Ellie lines"),
                        (318, "34.3199 s early"), (409, "PHQ8_Binary=0 but PHQ8_Score=10"),
                        (NO_TRANSCRIPT, "no 312_TRANSCRIPT.csv"), (NO_AUDIO, "no 333_AUDIO.wav"),
                        (NO_FOLDER, "313_P is missing")]:
@@ -111,23 +114,23 @@ def test_every_known_defect_is_reported_by_name(tree):
     assert {u.speaker for u in utterances} == {str(p) for p in [*TRAIN, *DEV]} - {"312", "333", "313"}
 
 
-def test_prepare_logs_the_defects(tree, caplog):
-    with caplog.at_level(logging.WARNING, logger="care_superb.downstream.daic_woz.corpus"):
-        daic.prepare(tree)
-    assert "451: transcript has no Ellie lines" in caplog.text and "313_P is missing" in caplog.text
+def test_what_is_left_out_is_counted_by_reason(tree):
+    counts = count_reasons(daic.prepare(tree).excluded)
+    assert counts["interruption cut out"] == 1  # 373
+    assert counts["session without transcript or audio"] == 2 and counts["session folder missing"] == 1
 
 
 def test_regions_are_the_participants_lines_minus_ellie(tree):
-    regions = {u.key: (u.start, u.end) for u in daic.prepare(tree) if u.speaker == "303"}
+    regions = {u.key: (u.start, u.end) for u in daic.prepare(tree).utterances if u.speaker == "303"}
     # Two lines 0.3 s apart are one stretch; the overlap with Ellie's line at 17.0 s is cut.
     assert regions == {"303/turn000": (3.5, 9.5), "303/turn001": (12.5, 17.0)}
-    u = next(u for u in daic.prepare(tree) if u.speaker == "303")
+    u = next(u for u in daic.prepare(tree).utterances if u.speaker == "303")
     assert u.label == "not_depressed" and u.split == "train" and u.path.name == "303_AUDIO.wav"
 
 
 def test_special_sessions(tree):
     by = {}
-    for u in daic.prepare(tree):
+    for u in daic.prepare(tree).utterances:
         by.setdefault(u.speaker, []).append((u.start, u.end))
     assert by["451"] == [(3.5, 6.0), (6.8, 9.5), (12.5, 17.0)]  # not merged across Ellie's 0.6 s
     assert by["373"] == [(3.5, 9.5), (390.0, 395.0), (428.0, 435.0)]  # the intrusion is cut out
@@ -135,21 +138,21 @@ def test_special_sessions(tree):
 
 
 def test_merging_and_options(tree):
-    utts = daic.prepare(tree, merge_gap_seconds=0.0)
+    utts = daic.prepare(tree, merge_gap_seconds=0.0).utterances
     assert [(u.start, u.end) for u in utts if u.speaker == "303"] == [(3.5, 6.0), (6.3, 9.5), (12.5, 17.0)]
     # Options arrive from YAML or -o overrides with string keys; an interruption can be changed.
-    utts = daic.prepare(tree, interruptions={"373": [390, 400]}, transcript_offsets={})
+    utts = daic.prepare(tree, interruptions={"373": [390, 400]}, transcript_offsets={}).utterances
     assert [(u.start, u.end) for u in utts if u.speaker == "373"][1:] == [(400.0, 435.0)]
     assert all(u.end < 40 for u in utts if u.speaker == "318")  # without its offset, 318 misses its audio
 
 
 def test_labels_from_binary_or_score(tree):
-    assert {u.label for u in daic.prepare(tree) if u.speaker == "409"} == {"not_depressed"}
-    assert {u.label for u in daic.prepare(tree, binary_from_score=True) if u.speaker == "409"} == {"depressed"}
+    assert {u.label for u in daic.prepare(tree).utterances if u.speaker == "409"} == {"not_depressed"}
+    assert {u.label for u in daic.prepare(tree, binary_from_score=True).utterances if u.speaker == "409"} == {"depressed"}
 
 
 def test_sessions_outside_the_label_lists_are_not_used(tree):
-    assert "300" not in {u.speaker for u in daic.prepare(tree)}
+    assert "300" not in {u.speaker for u in daic.prepare(tree).utterances}
 
 
 @pytest.mark.parametrize("content, complaint", [
@@ -172,10 +175,10 @@ def test_lowercase_speakers_and_blank_lines_are_read(tmp_path):
 
 def test_missing_label_file_and_root(tmp_path, tree):
     with pytest.raises(CorpusError, match="datarc.root"):
-        daic.prepare(tmp_path / "nowhere")
+        daic.prepare(tmp_path / "nowhere").utterances
     (tmp_path / "303_P").mkdir()
     with pytest.raises(CorpusError, match="train_split_Depression_AVEC2017.csv is missing"):
-        daic.prepare(tmp_path)
+        daic.prepare(tmp_path).utterances
 
 
 def test_label_files_one_folder_down_are_found(tmp_path, tree):
@@ -186,7 +189,7 @@ def test_label_files_one_folder_down_are_found(tmp_path, tree):
     (root / "labels").mkdir()
     for name in daic.LABEL_FILES.values():
         (root / name).rename(root / "labels" / name)
-    assert {u.speaker for u in daic.prepare(root)} >= {"302", "330"}
+    assert {u.speaker for u in daic.prepare(root).utterances} >= {"302", "330"}
 
 
 def test_bad_label_rows(tmp_path):
@@ -201,7 +204,7 @@ def test_bad_label_rows(tmp_path):
 
 # -- protocol: splits and segments ---------------------------------------------------------------
 def test_split_follows_the_avec_lists_and_no_speaker_is_in_two_splits(tree):
-    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree), DATARC)
+    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, DATARC)
     splits.check_disjoint(drawn)
     units = {name: {u.speaker for u in drawn[name]} for name in splits.SPLITS}
     assert units["test"] == {"330", "331", "332", "335"}
@@ -211,22 +214,58 @@ def test_split_follows_the_avec_lists_and_no_speaker_is_in_two_splits(tree):
     assert description["speakers"]["test"] == sorted(units["test"])
 
 
-def test_segments_are_fixed_length_and_balanced_by_label(tree):
-    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree), DATARC)
-    for name in splits.SPLITS:
-        per_unit = {}
-        for u in drawn[name]:
-            per_unit.setdefault(u.speaker, []).append(u)
-            assert u.key.startswith(f"{u.speaker}/seg")
-        for speaker, segments in per_unit.items():
-            assert len(segments) == DATARC["segments_per_label"][segments[0].label]
-            assert all(s.end - s.start == pytest.approx(2.0) for s in segments)
+def test_training_segments_are_fixed_length_and_balanced_by_label(tree):
+    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, DATARC)
+    per_unit = {}
+    for u in drawn["train"]:
+        per_unit.setdefault(u.speaker, []).append(u)
+        assert u.key.startswith(f"{u.speaker}/seg")
+    for speaker, segments in per_unit.items():
+        assert len(segments) == DATARC["segments_per_label"][segments[0].label]
+        assert all(s.end - s.start == pytest.approx(2.0) for s in segments)
+    assert len({len(s) for s in per_unit.values()}) == 2  # the two classes get different counts
     assert description["segments"]["counts"] == {name: len(drawn[name]) for name in splits.SPLITS}
     assert description["segments"]["units_without_a_long_enough_region"] == []
 
 
+def test_evaluation_interviews_are_tiled_whole_whatever_their_label(tree):
+    utts = daic.prepare(tree).utterances
+    drawn, description = TASKS["daic_woz"].protocol(utts, DATARC)
+    assert description["segments"]["evaluation"] == "tile"
+    for name in ("dev", "test"):
+        for speaker in {u.speaker for u in drawn[name]}:
+            regions = [(u.start, u.end) for u in utts if u.speaker == speaker]
+            pieces = sorted((u.start, u.end) for u in drawn[name] if u.speaker == speaker)
+            # consecutive 2 s windows over each region, plus its last piece of at least 1 s
+            expected = []
+            for start, end in regions:
+                while end - start >= 2.0 - 1e-9:
+                    expected.append((round(start, 3), round(start + 2.0, 3)))
+                    start += 2.0
+                if end - start >= 1.0:
+                    expected.append((round(start, 3), round(end, 3)))
+            assert pieces == sorted(expected), speaker
+    # The scored set does not depend on the labels being predicted: flip every label, same segments.
+    other = {"depressed": "not_depressed", "not_depressed": "depressed"}
+    flipped, _ = TASKS["daic_woz"].protocol([replace(u, label=other[u.label]) for u in utts], DATARC)
+    where = lambda d, n: [(u.key, u.start, u.end) for u in d[n]]
+    assert where(flipped, "test") == where(drawn, "test") and where(flipped, "dev") == where(drawn, "dev")
+    assert where(flipped, "train") != where(drawn, "train")  # training is balanced by label
+
+
+def test_a_fixed_number_of_evaluation_segments_is_the_same_for_every_label(tree):
+    drawn, _ = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, {**DATARC, "eval_segments": 3})
+    for name in ("dev", "test"):
+        counts = {}
+        for u in drawn[name]:
+            counts[u.speaker] = counts.get(u.speaker, 0) + 1
+        assert set(counts.values()) == {3}
+    with pytest.raises(CorpusError, match="eval_segments='all'"):
+        TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, {**DATARC, "eval_segments": "all"})
+
+
 def test_segment_draw_is_seeded(tree):
-    utts = daic.prepare(tree)
+    utts = daic.prepare(tree).utterances
     again = TASKS["daic_woz"].protocol(utts, DATARC)[0]
     first = TASKS["daic_woz"].protocol(utts, DATARC)[0]
     other = TASKS["daic_woz"].protocol(utts, {**DATARC, "split": 1})[0]
@@ -235,7 +274,7 @@ def test_segment_draw_is_seeded(tree):
 
 
 def test_units_without_a_long_enough_region_get_whole_regions(tree):
-    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree), {**DATARC, "segment_seconds": 5.5})
+    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, {**DATARC, "segment_seconds": 5.5})
     short = description["segments"]["units_without_a_long_enough_region"]
     assert "451" in short and "303" not in short
     assert {(u.start, u.end) for n in splits.SPLITS for u in drawn[n] if u.speaker == "451"} <= {
@@ -244,7 +283,7 @@ def test_units_without_a_long_enough_region_get_whole_regions(tree):
 
 def test_no_ellie_and_no_intruder_in_any_segment(tree):
     """Every segment, loaded as the model gets it, is the participant's 200 Hz tone only."""
-    drawn, _ = TASKS["daic_woz"].protocol(daic.prepare(tree), DATARC)
+    drawn, _ = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, DATARC)
     utterances = [u for name in splits.SPLITS for u in drawn[name]]
     dataset = UtteranceDataset(utterances, [0] * len(utterances), {"sample_rate": RATE, "max_seconds": 20, "min_seconds": 1})
     seen = set()

@@ -22,7 +22,7 @@ def test_train_then_evaluate_detects_depression_above_chance(synth_root, tmp_pat
     row = json.loads((exp / "result-test-dev-best.json").read_text())
     metrics = row["metrics"]
 
-    assert row["task"] == "daic_woz" and row["split"] == "test" and row["primary_metric"] == "weighted_f1"
+    assert row["task"] == "daic_woz" and row["split"] == "test" and row["primary_metric"] == "interview_weighted_f1"
     assert set(metrics) >= {"weighted_f1", "macro_f1", "depressed_f1", "interview_weighted_f1",
                             "interview_macro_f1", "interview_depressed_f1", "interview_accuracy"}
     # Tested on the AVEC 2017 dev list's participants, as the paper reports.
@@ -30,6 +30,8 @@ def test_train_then_evaluate_detects_depression_above_chance(synth_root, tmp_pat
     assert set(row["protocol"]["speakers"]["test"]) <= dev_list and len(row["protocol"]["speakers"]["test"]) >= 8
     predictions = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"]
     assert len(predictions) == row["n_utterances"] == row["protocol"]["segments"]["counts"]["test"]
+    assert row["protocol"]["segments"]["evaluation"] == "tile"  # every test interview whole, whatever its label
+    assert row["exclusions"]["interruption cut out"] == 1
     # Chance: predicting "depressed" for everything scores 2p / (1 + p) on the depressed class.
     p = sum(x["true"] == "depressed" for x in predictions) / len(predictions)
     assert metrics["depressed_f1"] > 2 * p / (1 + p) + 0.05, metrics

@@ -14,7 +14,7 @@ import yaml
 from care_superb.downstream.daic_woz import corpus as daic
 from care_superb.downstream.daic_woz.expert import DownstreamExpert
 from care_superb.synth import MARKER
-from care_superb.synth import daic_woz as layout
+from care_superb.downstream.daic_woz import synth as layout
 from helpers import REPO
 
 
@@ -51,9 +51,8 @@ def test_the_known_defects_are_in_the_tree(synth_root):
     assert at(first.start) < 0.01 < at(first.start + 34.319917)  # the transcript runs early
     train = labels(root)["train"].set_index("Participant_ID")
     assert (train.loc[409, "PHQ8_Binary"], train.loc[409, "PHQ8_Score"]) == (0, 10)
-    _, defects = daic.scan(root)
-    assert sum("no " in d and "TRANSCRIPT.csv; skipped" in d for d in defects) == 1
-    assert sum("AUDIO.wav; skipped" in d for d in defects) == 1
+    left_out = [e.detail for e in daic.prepare(root).excluded if e.reason == "session without transcript or audio"]
+    assert sum(d.endswith("_TRANSCRIPT.csv") for d in left_out) == 1 and sum(d.endswith("_AUDIO.wav") for d in left_out) == 1
     listed = set(labels(root)["train"]["Participant_ID"]) | set(labels(root)["dev"]["Participant_ID"])
     assert any(int(p.name[:3]) not in listed for p in root.glob("*_P"))
 
@@ -62,7 +61,7 @@ def test_depressed_participants_sound_quieter_and_slower(synth_root):
     root = synth_root("daic_woz")
     level, share = {0: [], 1: []}, {0: [], 1: []}
     by_pid = {}
-    for utt in daic.prepare(root):
+    for utt in daic.prepare(root).utterances:
         by_pid.setdefault(utt.speaker, []).append(utt)
     for pid, utts in by_pid.items():
         audio, rate = sf.read(str(utts[0].path))
@@ -91,15 +90,19 @@ def conf(root, **objective):
 
 def test_expert_builds_segments_and_takes_objective_options_from_the_config(synth_root, tmp_path):
     root = synth_root("daic_woz")
-    expert = DownstreamExpert(240, 160, conf(root, decision="mean_probability", selection="interview_weighted_f1"),
+    expert = DownstreamExpert(240, 160, conf(root, decision="mean_probability", selection="depressed_f1"),
                               str(tmp_path / "exp"))
-    assert expert.objective.decision == "mean_probability" and expert.objective.selection == "interview_weighted_f1"
+    assert expert.objective.decision == "mean_probability" and expert.objective.selection == "depressed_f1"
     written = json.loads((tmp_path / "exp" / "split.json").read_text())
     assert written["segments"]["seconds"] == 4.0 and written["test_split"] == "dev"
     dev_list = {str(p) for p in labels(root)["dev"]["Participant_ID"]}
     assert {k.split("/")[0] for k in written["utterances"]["test"]} <= dev_list
-    wavs, targets, keys = next(iter(expert.get_dataloader("test")))
-    assert all(len(w) == 4 * 16000 for w in wavs) and all("/seg" in k for k in keys)
+    short = set(written["segments"]["units_without_a_long_enough_region"])  # whole regions instead
+    wavs, targets, keys = next(iter(expert.get_dataloader("train")))
+    assert all(len(w) == 4 * 16000 or k.split("/")[0] in short for w, k in zip(wavs, keys))
+    assert all("/seg" in k for k in keys)
+    wavs, targets, keys = next(iter(expert.get_dataloader("test")))  # tiled: 4 s windows and last pieces
+    assert all(16000 <= len(w) <= 4 * 16000 for w in wavs) and all("/seg" in k for k in keys)
     with pytest.raises(ValueError, match="decision"):
         DownstreamExpert(240, 160, conf(root, decision="vote"), str(tmp_path / "bad"))
 

@@ -33,20 +33,20 @@ def test_bad_file_names_are_named_in_the_error(name, complaint):
 
 def test_missing_root_says_what_to_do(tmp_path):
     with pytest.raises(CorpusError) as err:
-        emodb.prepare(tmp_path / "nowhere")
+        emodb.prepare(tmp_path / "nowhere").utterances
     assert "nowhere" in str(err.value) and "datarc.root" in str(err.value) and "care-superb synth" in str(err.value)
 
 
 def test_root_without_wav_folder_is_not_emodb(tmp_path):
     (tmp_path / "03a01Fa.wav").write_bytes(b"")
     with pytest.raises(CorpusError, match=r"wav is missing.*SSTTTEV"):
-        emodb.prepare(tmp_path)
+        emodb.prepare(tmp_path).utterances
 
 
 def test_empty_wav_folder(tmp_path):
     (tmp_path / "wav").mkdir()
     with pytest.raises(CorpusError, match="holds no .wav files"):
-        emodb.prepare(tmp_path)
+        emodb.prepare(tmp_path).utterances
 
 
 def test_a_stray_file_stops_with_its_name(synth_root, tmp_path):
@@ -54,11 +54,11 @@ def test_a_stray_file_stops_with_its_name(synth_root, tmp_path):
     (tmp_path / "wav" / "03a01Fa.wav").write_bytes(b"x")
     (tmp_path / "wav" / "03a01Fa (copy).wav").write_bytes(b"x")
     with pytest.raises(CorpusError, match=r"03a01Fa \(copy\)\.wav"):
-        emodb.prepare(tmp_path)
+        emodb.prepare(tmp_path).utterances
 
 
 def test_synthetic_corpus_parses_into_the_real_inventory(synth_root):
-    utts = emodb.prepare(synth_root("emodb"))
+    utts = emodb.prepare(synth_root("emodb")).utterances
     assert {u.speaker for u in utts} == set(REAL_SPEAKERS)
     assert {u.label for u in utts} == set(REAL_LETTERS.values())
     assert len({u.key for u in utts}) == len(utts)

@@ -3,6 +3,10 @@ from __future__ import annotations
 
 import json
 
+import pytest
+import torch
+
+from care_superb.downstream.registry import TASKS
 from helpers import run_downstream
 
 
@@ -24,3 +28,14 @@ def test_train_then_evaluate_beats_chance(synth_root, tmp_path):
     assert row["versions"]["s3prl"] == "0.4.18" and row["config"]["optimizer"]["torch_optim_name"] == "AdamW"
     predictions = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"]
     assert len(predictions) == row["n_utterances"] == len(json.loads((exp / "split.json").read_text())["utterances"]["test"])
+    # Schema 2: what the leaderboard reads.
+    assert (row["schema"], row["schema_version"], row["engine"]) == ("care-superb/result-row", 2, "s3prl")
+    assert row["predictions"] == "predictions-test-dev-best.json" and row["exclusions"] == {}
+    assert row["n_classes_present"] == len({p["target"] for p in predictions}) == 7
+    objective = TASKS["emodb"].objective()
+    recomputed = objective.metrics([p["target"] for p in predictions], [p["output"] for p in predictions])
+    assert recomputed["weighted_f1"] == pytest.approx(row["metrics"]["weighted_f1"])
+    assert all(objective.labels[p["target"]] == p["true"] for p in predictions)
+    # One hidden state (log-mel): s3prl's Featurizer has no layer weights to learn.
+    assert "weights" not in torch.load(exp / "dev-best.ckpt", map_location="cpu", weights_only=False)["Featurizer"]
+    assert row["layer_weights"] is None

@@ -63,8 +63,10 @@ def test_bad_audio_stops_with_the_file_or_is_skipped_and_reported(synth_root, tm
     assert "on_bad_audio: skip" in str(err.value)
     expert = DownstreamExpert(40, 160, conf(root, on_bad_audio="skip"), str(tmp_path / "b"))
     assert broken.stem not in {u.key for s in expert.splits.values() for u in s}
-    skipped = json.loads((tmp_path / "b" / "skipped.json").read_text())["skipped"]
-    assert len(skipped) == 1 and broken.name in skipped[0] and "empty" in skipped[0]
+    skipped = json.loads((tmp_path / "b" / "skipped.json").read_text())
+    assert skipped["counts"] == {"unusable audio": 1}
+    (entry,) = skipped["excluded"]
+    assert entry["key"] == broken.stem and broken.name in entry["detail"] and "empty" in entry["detail"]
 
 
 def test_unknown_split_name(synth_root, tmp_path):

@@ -7,10 +7,9 @@ import shutil
 import pytest
 import yaml
 
-from care_superb.downstream.corpus import CorpusError
+from care_superb.downstream.corpus import CorpusError, count_reasons
 from care_superb.downstream.expert import prepare_utterances
-from care_superb.downstream.iemocap4 import corpus as iemocap
-from care_superb.downstream.iemocap6 import corpus as iemocap6
+from care_superb.downstream.iemocap import corpus as iemocap
 from care_superb.downstream.registry import TASKS
 from care_superb.downstream.splits import check_disjoint, leave_one_session_out
 from corpus_trees import tone
@@ -44,38 +43,38 @@ def owner_tree(root, turns=None):
 
 
 def test_owner_layout(tmp_path):
-    utts = iemocap.prepare(owner_tree(tmp_path))
+    utts = iemocap.prepare(owner_tree(tmp_path)).utterances
     first = [(u.key, u.label, u.speaker, u.split) for u in utts if u.split == "Session1"]
     # the speaker is the gender letter of the turn, not of the dialog's name
     assert first == [("Ses01F_impro01_F000", "neu", "Ses01F", "Session1"),
                      ("Ses01F_impro01_M000", "exc", "Ses01M", "Session1"),
                      ("Ses01F_impro01_M001", "xxx", "Ses01M", "Session1")]
     assert {u.speaker for u in utts if u.split == "Session4"} == {"Ses04F"}
-    assert iemocap6.prepare(tmp_path) == utts  # one parser for both tasks
+    assert TASKS["iemocap4"].corpus is TASKS["iemocap6"].corpus is iemocap  # one corpus folder, two tasks
 
 
 def test_an_unknown_code_names_the_file_and_line(tmp_path):
     owner_tree(tmp_path, {"Ses01F_impro01": [("Ses01F_impro01_F000", "neu"), ("Ses01F_impro01_M000", "joy")]})
     with pytest.raises(CorpusError, match=r"Ses01F_impro01\.txt line 7: Ses01F_impro01_M000 has label 'joy'"):
-        iemocap.prepare(tmp_path)
+        iemocap.prepare(tmp_path).utterances
 
 
 def test_layout_errors_say_what_was_expected(tmp_path):
     with pytest.raises(CorpusError, match="datarc.root"):
-        iemocap.prepare(tmp_path / "nowhere")
+        iemocap.prepare(tmp_path / "nowhere").utterances
     owner_tree(tmp_path / "IEMOCAP_full_release")
-    assert len(iemocap.prepare(tmp_path)) == 7  # the folder holding IEMOCAP_full_release/ works too
+    assert len(iemocap.prepare(tmp_path).utterances) == 7  # the folder holding IEMOCAP_full_release/ works too
     (tmp_path / "IEMOCAP_full_release/Session1/sentences/wav/Ses01F_impro01/Ses01F_impro01_M000.wav").unlink()
     with pytest.raises(CorpusError, match=r"Ses01F_impro01_M000\.wav is missing: .*Ses01F_impro01\.txt labels"):
-        iemocap.prepare(tmp_path)
+        iemocap.prepare(tmp_path).utterances
     shutil.rmtree(tmp_path / "IEMOCAP_full_release/Session3")
     with pytest.raises(CorpusError, match="Session3 missing; an IEMOCAP root holds Session1/ ... Session5/"):
-        iemocap.prepare(tmp_path / "IEMOCAP_full_release")
+        iemocap.prepare(tmp_path / "IEMOCAP_full_release").utterances
 
 
 def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
-    root = synth_root("iemocap4")
-    utts = iemocap.prepare(root)
+    root = synth_root("iemocap")
+    utts = iemocap.prepare(root).utterances
     assert {u.speaker for u in utts} == {f"Ses0{n}{g}" for n in range(1, 6) for g in "FM"}
     assert {u.label for u in utts} >= {"neu", "hap", "exc", "sad", "ang", "fru", "xxx"}
     assert all(u.path == root / u.split / "sentences/wav" / u.key.rsplit("_", 1)[0] / f"{u.key}.wav" for u in utts)
@@ -87,7 +86,7 @@ def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
 @pytest.mark.parametrize("fold", range(1, 6))
 @pytest.mark.parametrize("seed", [0, 1])
 def test_leave_one_session_out(synth_root, fold, seed):
-    utts = iemocap.prepare(synth_root("iemocap4"))
+    utts = iemocap.prepare(synth_root("iemocap")).utterances
     splits, description = leave_one_session_out(utts, datarc("iemocap4", "", fold=fold, split=seed))
     check_disjoint(splits)  # no speaker in two splits
     sessions = {name: {u.split for u in part} for name, part in splits.items()}
@@ -102,28 +101,30 @@ def test_leave_one_session_out(synth_root, fold, seed):
 
 
 def test_validation_speaker_depends_on_the_seed_and_fold_is_checked(synth_root):
-    utts = iemocap.prepare(synth_root("iemocap4"))
+    utts = iemocap.prepare(synth_root("iemocap")).utterances
     drawn = {leave_one_session_out(utts, {"fold": 1, "split": s})[1]["speakers"]["dev"][0] for s in range(8)}
     assert len(drawn) > 1
     with pytest.raises(CorpusError, match="datarc.fold=6, but the corpus has 5 sessions"):
         leave_one_session_out(utts, {"fold": 6})
 
 
-def test_four_classes_merge_excited_into_happy_and_count_the_drops(synth_root, capsys):
-    root = synth_root("iemocap4")
-    raw = iemocap.prepare(root)
+def test_four_classes_merge_excited_into_happy_and_count_the_drops(synth_root):
+    root = synth_root("iemocap")
+    raw = iemocap.prepare(root).utterances
     spec = TASKS["iemocap4"]
-    kept, _ = prepare_utterances(spec, datarc("iemocap4", root), spec.objective())
+    parsed = prepare_utterances(spec, datarc("iemocap4", root), spec.objective())
+    kept, excluded = parsed.utterances, parsed.excluded
     assert {u.label for u in kept} == {"ang", "hap", "sad", "neu"}
     assert sum(u.label == "hap" for u in kept) == sum(u.label in ("hap", "exc") for u in raw)
-    dropped = sum(u.label in ("fru", "sur", "fea", "dis", "oth", "xxx") for u in raw)
-    assert f"dropped {dropped} utterances" in capsys.readouterr().out and len(kept) == len(raw) - dropped
+    dropped = {code: sum(u.label == code for u in raw) for code in ("fru", "sur", "fea", "dis", "oth", "xxx")}
+    assert count_reasons(excluded) == {f"label {code} dropped (drop_labels)": n for code, n in dropped.items() if n}
+    assert len(kept) == len(raw) - sum(dropped.values())
 
 
 def test_six_classes_and_an_unlisted_label_is_an_error(synth_root):
-    root = synth_root("iemocap4")
+    root = synth_root("iemocap")
     spec = TASKS["iemocap6"]
-    kept, _ = prepare_utterances(spec, datarc("iemocap6", root), spec.objective())
+    kept = prepare_utterances(spec, datarc("iemocap6", root), spec.objective()).utterances
     assert {u.label for u in kept} == {"ang", "hap", "sad", "neu", "exc", "fru"}
     with pytest.raises(CorpusError, match=r"Ses0\d[FM]_\w+\.wav: label 'xxx'.*drop_labels"):
         prepare_utterances(spec, datarc("iemocap6", root, drop_labels=["sur", "fea", "dis", "oth"]), spec.objective())

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 import torch
-from sklearn.metrics import f1_score
+from sklearn.metrics import balanced_accuracy_score, f1_score
 
 from care_superb.downstream.objectives import Classification, InterviewClassification
 
@@ -79,3 +79,17 @@ def test_options_are_checked():
 def test_plain_classification_accepts_and_ignores_keys():
     objective = Classification(LABELS)
     assert objective.metrics([0, 1], [0, 1], keys=["x", "y"]) == objective.metrics([0, 1], [0, 1])
+
+
+def test_macro_scores_count_every_class_of_the_task_even_one_absent_from_the_split():
+    objective = Classification(["anger", "joy", "sad"])  # nobody in this split is sad, nobody is called sad
+    true, pred = [0, 0, 1, 1], [0, 0, 1, 0]
+    metrics = objective.metrics(true, pred)
+    assert metrics["n_classes_present"] == 2
+    # anger: F1 0.8, joy: F1 2/3, sad: 0 -> the mean over the task's 3 classes
+    assert metrics["macro_f1"] == pytest.approx((0.8 + 2 / 3 + 0) / 3)
+    assert metrics["unweighted_accuracy"] == pytest.approx((1 + 0.5 + 0) / 3)
+    # scikit-learn's defaults average over the classes seen (2), which is not comparable across splits
+    assert f1_score(true, pred, average="macro") == pytest.approx((0.8 + 2 / 3) / 2)
+    assert balanced_accuracy_score(true, pred) == pytest.approx(0.75)
+    assert metrics["weighted_f1"] == pytest.approx(f1_score(true, pred, average="weighted"))

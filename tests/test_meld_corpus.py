@@ -3,7 +3,6 @@ known defects reported by name, the official split by dialogue."""
 from __future__ import annotations
 
 import json
-import logging
 import shutil
 import subprocess
 
@@ -20,10 +19,11 @@ from care_superb.downstream.registry import TASKS
 from care_superb.downstream.splits import check_disjoint, official
 from helpers import REPO
 
-CORRUPT = {("train", "dia125_utt3")}
-MISSING = {("dev", "dia110_utt7")}
-UNLABELLED = {("dev", "dia66_utt9"), ("dev", "dia66_utt10"), ("dev", "dia49_utt4"), ("dev", "dia49_utt5"),
-              ("test", "dia108_utt2"), ("test", "final_videos_testdia101_utt0")}
+def _pairs(known: dict) -> set[tuple[str, str]]:
+    return {(split, name) for split, names in known.items() for name in names}
+
+
+CORRUPT, MISSING, UNLABELLED = (_pairs(meld.KNOWN_CORRUPT), _pairs(meld.KNOWN_MISSING), _pairs(meld.KNOWN_UNLABELLED))
 DATARC = yaml.safe_load((REPO / "downstream/meld/config.yaml").read_text())["downstream_expert"]["datarc"]
 
 
@@ -75,22 +75,19 @@ def test_synthetic_clips_are_48k_mp4_with_1_2_or_6_channels(synth_root):
     assert rates == {48000} and channels == {1, 2, 6}
 
 
-def test_parser_skips_and_reports_each_defect_by_name(prepared, caplog):
+def test_parser_leaves_out_each_defect_by_name(prepared):
     root, cache, _ = prepared
-    with caplog.at_level(logging.WARNING):
-        utts = meld.prepare(root, cache=cache)
-    assert {tuple(u.key.split("/")) for u in utts} == labelled(root) - CORRUPT - MISSING
-    report = caplog.text
-    assert "skipped 8 clips" in report
-    for split, name in CORRUPT | MISSING | UNLABELLED:
-        assert f"{split} {name}:" in report
-    assert "could not be decoded" in report and "is missing" in report and "has no row" in report
-    assert {u.label for u in utts} == set(meld.EMOTIONS)
+    parsed = meld.prepare(root, cache=cache)
+    assert {tuple(u.key.split("/")) for u in parsed.utterances} == labelled(root) - CORRUPT - MISSING
+    left_out = {reason: {tuple(e.key.split("/")) for e in parsed.excluded if e.reason == reason}
+                for reason in {e.reason for e in parsed.excluded}}
+    assert left_out == {"corrupt clip": CORRUPT, "missing clip": MISSING, "clip without a label row": UNLABELLED}
+    assert {u.label for u in parsed.utterances} == set(meld.EMOTIONS)
 
 
 def test_official_split_by_dialogue(prepared):
     root, cache, _ = prepared
-    utts = meld.prepare(root, cache=cache)
+    utts = meld.prepare(root, cache=cache).utterances
     splits, description = official(utts, DATARC)
     check_disjoint(splits)
     for name, part in splits.items():
@@ -109,9 +106,9 @@ def test_both_layouts_read_the_same(prepared, tmp_path):
         (nested / split).mkdir(parents=True)
         shutil.copy(root / meld.CSV_NAMES[split], nested / split / meld.CSV_NAMES[split])
         shutil.copytree(root / meld.CLIP_FOLDERS[split], nested / split / meld.CLIP_FOLDERS[split])
-    flat = sorted((u.key, u.label, u.speaker, u.split) for u in meld.prepare(root, cache=cache))
+    flat = sorted((u.key, u.label, u.speaker, u.split) for u in meld.prepare(root, cache=cache).utterances)
     # root may also be the folder holding MELD.Raw/
-    assert sorted((u.key, u.label, u.speaker, u.split) for u in meld.prepare(tmp_path, cache=cache)) == flat
+    assert sorted((u.key, u.label, u.speaker, u.split) for u in meld.prepare(tmp_path, cache=cache).utterances) == flat
     assert labelled(nested) == labelled(root)
     again = prepare.prepare_cache(nested, cache, progress=False)
     assert again["converted"] == 0 and again["already_cached"] == len(flat)
@@ -143,15 +140,15 @@ def test_layout_and_cache_errors_say_what_to_do(prepared, tmp_path):
     with pytest.raises(CorpusError, match="train_sent_emo.csv not found at .*train_splits/"):
         meld.inventory(tmp_path)
     with pytest.raises(CorpusError, match="datarc.corpus.cache: decode the mp4 clips once with `care-superb prepare meld"):
-        meld.prepare(root)
+        meld.prepare(root).utterances
     with pytest.raises(CorpusError, match="no prepare_report.json.*care-superb prepare meld"):
-        meld.prepare(root, cache=tmp_path / "empty")
+        meld.prepare(root, cache=tmp_path / "empty").utterances
     partial = tmp_path / "partial"
     shutil.copytree(cache, partial)
     victim = sorted(partial.glob("test/*.wav"))[3]
     victim.unlink()
     with pytest.raises(CorpusError, match=f"{victim.name} is missing.*run it again"):
-        meld.prepare(root, cache=partial)
+        meld.prepare(root, cache=partial).utterances
 
 
 def test_an_unknown_emotion_names_the_clip_and_label(prepared, tmp_path):

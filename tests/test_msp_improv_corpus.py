@@ -2,8 +2,6 @@
 prefix, rater lines, and speaker folds."""
 from __future__ import annotations
 
-import logging
-
 import numpy as np
 import pytest
 import soundfile as sf
@@ -26,12 +24,14 @@ def wav(path):
 def build_tree(root, label_file="Evaluation.txt", audio_level="Audio"):
     """Two turns per speaker; turn 2 of F01 lists D, V, A in another order; a rater line
     follows each label line; one labelled turn has no audio, one wav has no label, one turn has
-    a NaN attribute."""
+    a NaN attribute; one turn of F02's improvisation is spoken by her partner M02."""
     blocks = []
     for i, spk in enumerate(SPEAKERS):
         session = int(spk[1:])
         for turn in (1, 2):
             name = f"S0{turn}{'AH'[turn - 1]}-{spk}-{'SP'[turn - 1]}-{spk[0]}{'MF'[spk[0] == 'M']}0{turn}"
+            if spk == "F02" and turn == 2:
+                name = f"S02H-{spk}-P-MF01"  # the partner speaks
             v, a, d = 1.0 + i * 0.25, 2.0 + turn, 3.5 - i * 0.1
             if spk == "F01" and turn == 2:
                 line = f"UTD-IMPROV-{name}.avi; H; D:{d:.6f} ; V:{v:.6f}; N:3.000000; A:{a:.6f};"
@@ -54,7 +54,7 @@ def tree(tmp_path):
 
 
 def test_labels_are_valence_arousal_dominance_read_by_prefix(tree):
-    utts = {u.key: u for u in msp.prepare(tree)}
+    utts = {u.key: u for u in msp.prepare(tree).utterances}
     f01 = utts["MSP-IMPROV-S01A-F01-S-FM01"]
     assert f01.label == (1.0, 3.0, 3.5) and f01.speaker == "F01"
     assert f01.path == tree / "Audio/session1/S01A/S/MSP-IMPROV-S01A-F01-S-FM01.wav"
@@ -65,47 +65,53 @@ def test_labels_are_valence_arousal_dominance_read_by_prefix(tree):
     assert TASKS["msp_improv"].objective().attributes == list(msp.ATTRIBUTES)
 
 
-def test_defects_are_reported_by_name_and_skipped(tree, caplog):
-    utterances, defects = msp.scan(tree)
-    report = "\n".join(defects)
-    assert "MSP-IMPROV-S01A-M03-S-MF01: labelled in Evaluation.txt but has no audio" in report
-    assert "MSP-IMPROV-S02H-M06-P-MF02: an attribute is NaN" in report
-    assert "1 audio files have no label line" in report and "MSP-IMPROV-S09N-F01-T-FM01" in report
-    assert len(utterances) == 2 * 12 - 2
-    with caplog.at_level(logging.WARNING, logger="care_superb.downstream.msp_improv.corpus"):
-        msp.prepare(tree)
-    assert "has no audio" in caplog.text
+def test_the_speaker_is_who_speaks_the_turn_unless_asked_for_the_actor(tree):
+    turn = {u.key: u.speaker for u in msp.prepare(tree).utterances}
+    actor = {u.key: u.speaker for u in msp.prepare(tree, speaker="actor").utterances}
+    assert turn["MSP-IMPROV-S02H-F02-P-MF01"] == "M02" and actor["MSP-IMPROV-S02H-F02-P-MF01"] == "F02"
+    assert {k for k in turn if turn[k] != actor[k]} == {"MSP-IMPROV-S02H-F02-P-MF01"}
+    with pytest.raises(CorpusError, match="datarc.corpus.speaker='voice'; choose turn or actor"):
+        msp.prepare(tree, speaker="voice")
+
+
+def test_defects_are_left_out_by_name(tree):
+    parsed = msp.prepare(tree)
+    left_out = {(e.key, e.reason) for e in parsed.excluded}
+    assert left_out == {("MSP-IMPROV-S01A-M03-S-MF01", "label without audio"),
+                        ("MSP-IMPROV-S02H-M06-P-MF02", "attribute is NaN"),
+                        ("MSP-IMPROV-S09N-F01-T-FM01", "audio without a label")}
+    assert len(parsed.utterances) == 2 * 12 - 2
 
 
 def test_rater_lines_do_not_become_labels(tree):
-    assert all(u.label != (1.0, 4.0, 5.0) for u in msp.prepare(tree))
+    assert all(u.label != (1.0, 4.0, 5.0) for u in msp.prepare(tree).utterances)
 
 
 def test_evalution_spelling_and_no_audio_level(tmp_path):
     root = build_tree(tmp_path / "msp", label_file="Evalution.txt", audio_level="")
-    utts = msp.prepare(root)
+    utts = msp.prepare(root).utterances
     assert len(utts) == 22 and utts[0].path.parent.parent.parent.name.startswith("session")
 
 
 def test_missing_label_file(tmp_path):
     (tmp_path / "Audio").mkdir()
     with pytest.raises(CorpusError, match="Evaluation.txt nor .*Evalution.txt"):
-        msp.prepare(tmp_path)
+        msp.prepare(tmp_path).utterances
 
 
 def test_a_label_line_without_an_attribute_names_its_line(tree):
     path = tree / "Evaluation.txt"
     path.write_text(path.read_text() + "UTD-IMPROV-S03A-F02-R-FM01.avi; A; A:3.0; V:2.0; N:3.0;\n")
     with pytest.raises(CorpusError, match=r"Evaluation.txt:\d+: label line lacks \['dominance'\]"):
-        msp.prepare(tree)
+        msp.prepare(tree).utterances
 
 
 def test_duplicate_label_keeps_the_first(tree):
     path = tree / "Evaluation.txt"
     path.write_text(path.read_text() + "UTD-IMPROV-S01A-F01-S-FM01.avi; A; A:1.0; V:1.0; D:1.0 ; N:3.0;\n")
-    utterances, defects = msp.scan(tree)
-    assert any("S01A-F01-S-FM01: labelled twice" in d for d in defects)
-    assert next(u for u in utterances if u.key.endswith("S01A-F01-S-FM01")).label == (1.0, 3.0, 3.5)
+    parsed = msp.prepare(tree)
+    assert ("MSP-IMPROV-S01A-F01-S-FM01", "labelled twice (first label kept)") in {(e.key, e.reason) for e in parsed.excluded}
+    assert next(u for u in parsed.utterances if u.key.endswith("S01A-F01-S-FM01")).label == (1.0, 3.0, 3.5)
 
 
 @pytest.mark.parametrize("name, complaint", [
@@ -119,8 +125,9 @@ def test_bad_names(name, complaint):
 
 
 def test_parse_name():
-    assert msp.parse_name("UTD-IMPROV-S08H-F05-P-FM01.avi") == {
-        "corpus": "UTD", "sentence": "S08", "emotion": "H", "speaker": "F05", "scenario": "P", "turn": "FM01"}
+    assert msp.parse_name("UTD-IMPROV-S08H-F05-P-MF01.avi") == {
+        "corpus": "UTD", "sentence": "S08", "emotion": "H", "speaker": "F05", "scenario": "P", "turn": "MF01",
+        "voice": "M05"}
 
 
 def folds_config():
@@ -129,7 +136,7 @@ def folds_config():
 
 def test_every_configured_fold_tests_one_speaker_and_validates_its_partner(tree):
     datarc = folds_config()
-    utts = msp.prepare(tree)
+    utts = msp.prepare(tree).utterances
     tested = []
     for fold in range(len(datarc["folds"])):
         drawn, description = splits.speaker_folds(utts, {**datarc, "fold": fold})
@@ -144,7 +151,7 @@ def test_every_configured_fold_tests_one_speaker_and_validates_its_partner(tree)
 
 
 def test_bad_fold_settings(tree):
-    utts, datarc = msp.prepare(tree), folds_config()
+    utts, datarc = msp.prepare(tree).utterances, folds_config()
     with pytest.raises(CorpusError, match="datarc.fold=12"):
         splits.speaker_folds(utts, {**datarc, "fold": 12})
     with pytest.raises(CorpusError, match="test speaker 'F09'"):

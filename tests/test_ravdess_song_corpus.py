@@ -54,7 +54,9 @@ def owner_tree(root):
 
 
 def test_owner_layout_song_only(tmp_path):
-    utts = ravdess.prepare(owner_tree(tmp_path))
+    parsed = ravdess.prepare(owner_tree(tmp_path))
+    assert [(e.key, e.reason) for e in parsed.excluded] == [("03-01-08-02-01-01-01", "speech file (the task is song)")]
+    utts = parsed.utterances
     assert sorted((u.key, u.label, u.speaker) for u in utts) == [
         ("03-02-01-01-01-01-01", "neutral", "01"), ("03-02-05-02-02-01-01", "angry", "01"),
         ("03-02-06-01-01-02-02", "fearful", "02")]
@@ -67,18 +69,18 @@ def test_owner_layout_song_only(tmp_path):
 def test_a_file_in_another_actors_folder(tmp_path):
     tone(tmp_path / "Actor_03/03-02-01-01-01-01-04.wav")
     with pytest.raises(CorpusError, match="actor 04 in the name, but the file is in Actor_03"):
-        ravdess.prepare(tmp_path)
+        ravdess.prepare(tmp_path).utterances
 
 
 def test_wrong_layouts_say_what_was_expected(tmp_path):
     with pytest.raises(CorpusError, match="datarc.root"):
-        ravdess.prepare(tmp_path / "nowhere")
+        ravdess.prepare(tmp_path / "nowhere").utterances
     tone(tmp_path / "songs/03-02-01-01-01-01-01.wav")
     with pytest.raises(CorpusError, match="no Actor_NN folders.*Actor_01/03-02-01-01-01-01-01.wav"):
-        ravdess.prepare(tmp_path)
+        ravdess.prepare(tmp_path).utterances
     tone(tmp_path / "Actor_01/03-01-01-01-01-01-01.wav")
     with pytest.raises(CorpusError, match="no song files.*Audio_Song_Actors_01-24.zip"):
-        ravdess.prepare(tmp_path)
+        ravdess.prepare(tmp_path).utterances
 
 
 def test_a_non_song_emotion_is_refused_by_name_unless_dropped(tmp_path):
@@ -88,13 +90,13 @@ def test_a_non_song_emotion_is_refused_by_name_unless_dropped(tmp_path):
     datarc = {**DATARC, "root": str(tmp_path)}
     with pytest.raises(CorpusError, match=rf"{odd.name}: label 'disgust'"):
         prepare_utterances(spec, datarc, spec.objective())
-    kept, _ = prepare_utterances(spec, {**datarc, "drop_labels": ["disgust"]}, spec.objective())
+    kept = prepare_utterances(spec, {**datarc, "drop_labels": ["disgust"]}, spec.objective()).utterances
     assert len(kept) == 3
 
 
 def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
     root = synth_root("ravdess_song")
-    utts = ravdess.prepare(root)
+    utts = ravdess.prepare(root).utterances
     assert {u.speaker for u in utts} == {f"{n:02d}" for n in range(1, 25)} - {"18"}
     assert (root / "Actor_18").is_dir() and not any((root / "Actor_18").iterdir())
     assert {u.label for u in utts} == set(SONG)
@@ -108,7 +110,7 @@ def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_no_singer_in_two_splits(synth_root, seed):
-    utts = ravdess.prepare(synth_root("ravdess_song"))
+    utts = ravdess.prepare(synth_root("ravdess_song")).utterances
     splits, description = speaker_independent(utts, {**DATARC, "split": seed})
     check_disjoint(splits)
     singers = {name: {u.speaker for u in part} for name, part in splits.items()}

@@ -6,6 +6,7 @@ import pytest
 import torch
 
 from care_superb.downstream.concordance import ccc
+from care_superb.downstream.dataset import make_loader
 from care_superb.downstream.objectives import Regression
 
 
@@ -64,10 +65,37 @@ def test_per_attribute_along_the_sample_axis():
     assert values.tolist() == pytest.approx([lin_ccc(pred[:, i], true[:, i]) for i in range(3)], rel=1e-6)
 
 
-def test_a_batch_of_one_gives_a_finite_loss():
+def test_a_batch_of_one_is_refused_and_the_loaders_never_make_one():
     objective = Regression(["valence", "arousal", "dominance"])
-    loss = objective.loss(torch.tensor([[3.0, 2.0, 1.0]], requires_grad=True), torch.tensor([[1.0, 2.0, 3.0]]))
-    assert torch.isfinite(loss)
+    with pytest.raises(ValueError, match="undefined for fewer than two samples"):
+        objective.loss(torch.tensor([[3.0, 2.0, 1.0]], requires_grad=True), torch.tensor([[1.0, 2.0, 3.0]]))
+    assert objective.min_batch == 2
+    # 65 utterances in batches of 32: the last one joins the batch before it, none is dropped.
+    dataset = [(torch.zeros(1), [1.0, 2.0, 3.0], str(i)) for i in range(65)]
+    for train in (True, False):
+        loader = make_loader(dataset, 32, train, 0, objective.collate, objective.min_batch)
+        sizes = [len(keys) for _, _, keys in loader]
+        assert sizes == [32, 33] and len(loader) == 2
+        assert sorted(int(k) for _, _, keys in loader for k in keys) == list(range(65))
+    assert [len(k) for _, _, k in make_loader(dataset, 32, False, 0, objective.collate)] == [32, 32, 1]
+
+
+def gradient(pred, true):
+    pred = torch.tensor(pred, dtype=torch.float64, requires_grad=True)
+    (1 - ccc(pred, torch.tensor(true, dtype=torch.float64))).sum().backward()
+    return pred.grad
+
+
+def test_the_gradient_where_ccc_is_degenerate_is_exactly_zero_and_finite():
+    # A constant target: CCC is 0 whatever the prediction, and nothing moves the prediction.
+    for pred in ([[1.0], [2.0], [4.0]], [[3.0], [3.0], [3.0]], [[5.0], [5.0], [5.0]]):
+        grad = gradient(pred, [[2.0], [2.0], [2.0]])
+        assert torch.isfinite(grad).all() and torch.equal(grad, torch.zeros_like(grad)), (pred, grad)
+    # A constant prediction of a varying target does get a gradient (towards the target's shape).
+    grad = gradient([[3.0], [3.0], [3.0]], [[1.0], [2.0], [4.0]])
+    assert grad.abs().sum() > 0 and grad[0, 0] > 0 > grad[2, 0]  # lowering 1 - CCC: raise the high one
+    # The check above is not blind: an ordinary batch has a non-zero gradient.
+    assert gradient([[1.0], [2.5], [2.0]], [[1.0], [2.0], [4.0]]).abs().sum() > 0
 
 
 def test_objective_interface_and_metrics():

@@ -12,7 +12,7 @@ DATARC = {"valid_speakers": 2, "test_speakers": 2}
 
 @pytest.fixture(scope="module")
 def utterances(synth_root):
-    return emodb.prepare(synth_root("emodb"))
+    return emodb.prepare(synth_root("emodb")).utterances
 
 
 @pytest.mark.parametrize("seed", range(6))

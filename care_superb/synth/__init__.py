@@ -1,7 +1,8 @@
 """Synthetic corpora in the owners' exact layouts, spoken by espeak-ng.
 
-A layout module (one per corpus, listed in ``LAYOUTS``) plans the corpus as a list of ``Clip``s
-plus small text files (label lists, transcripts); ``synthesize`` renders them. Each clip's
+A layout module (``downstream/<corpus>/synth.py``, beside the corpus's parser whose facts it
+imports; found from the folders, see ``layouts``) plans the corpus as a list of ``Clip``s plus
+small text files (label lists, transcripts); ``synthesize`` renders them. Each clip's
 randomness is seeded by (seed, path), so a run that was interrupted resumes where it stopped and
 produces byte-identical files. The marker file ``SYNTHETIC.json`` in the root is written last:
 its presence means the corpus is complete, and every result row computed on it says so.
@@ -21,17 +22,6 @@ from care_superb.synth.espeak import Prosody, Speaker, render, write_wav
 
 MARKER = "SYNTHETIC.json"
 
-LAYOUTS = {
-    "emodb": "care_superb.synth.emodb",
-    "ravdess_song": "care_superb.synth.ravdess_song",
-    "cafe": "care_superb.synth.cafe",
-    "meld": "care_superb.synth.meld",
-    "cmu_mosi": "care_superb.synth.cmu_mosi",
-    "iemocap4": "care_superb.synth.iemocap",  # one IEMOCAP tree serves both tasks
-    "iemocap6": "care_superb.synth.iemocap",
-    "daic_woz": "care_superb.synth.daic_woz",
-    "msp_improv": "care_superb.synth.msp_improv",
-}
 
 
 @dataclass(frozen=True)
@@ -53,10 +43,21 @@ class Plan:
     finish: Callable[[Path], None] | None = None  # e.g. a container conversion after rendering
 
 
+def layouts() -> dict[str, str]:
+    """Corpus name -> module of its synthetic layout: every ``downstream/<corpus>/synth.py``.
+    Found without importing the task code (and so without s3prl or torch)."""
+    import care_superb.downstream as downstream
+
+    folder = Path(downstream.__file__).resolve().parent
+    return {p.parent.name: f"care_superb.downstream.{p.parent.name}.synth"
+            for p in sorted(folder.glob("*/synth.py"))}
+
+
 def layout(name: str):
-    if name not in LAYOUTS:
-        raise KeyError(f"no synthetic layout {name!r}; known: {', '.join(sorted(LAYOUTS))}")
-    return importlib.import_module(LAYOUTS[name])
+    found = layouts()
+    if name not in found:
+        raise KeyError(f"no synthetic layout {name!r}; known: {', '.join(sorted(found))}")
+    return importlib.import_module(found[name])
 
 
 def is_synthetic(root: str | Path) -> bool:

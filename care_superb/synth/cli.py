@@ -1,13 +1,13 @@
 """``care-superb synth``: write a synthetic corpus in a corpus's own layout."""
 from __future__ import annotations
 
-from care_superb.synth import LAYOUTS, layout, synthesize
+from care_superb.synth import layouts, synthesize
 
 HELP = "render a synthetic corpus (espeak-ng) in a corpus's exact layout"
 
 
 def add_arguments(parser) -> None:
-    parser.add_argument("corpus", choices=sorted(LAYOUTS))
+    parser.add_argument("corpus", choices=sorted(layouts()))
     parser.add_argument("--out", required=True, help="corpus root to write (resumes a partial one)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--size", default="demo", help="demo (small, the default) or full")

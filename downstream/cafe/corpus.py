@@ -18,11 +18,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_root
+from care_superb.downstream.corpus import CorpusError, Parsed, Utterance, require_root
 
 EMOTIONS = {"C": "anger", "D": "disgust", "J": "happiness", "N": "neutral",
             "P": "fear", "S": "surprise", "T": "sadness"}
+FOLDERS = {"C": "Colère", "D": "Dégoût", "J": "Joie", "N": "Neutre", "P": "Peur", "S": "Surprise",
+           "T": "Tristesse"}  # as the corpus names them (never read: see above)
+INTENSITIES = {"1": "Faible", "2": "Fort"}  # the intensity folders; Neutre has none
+SENTENCES = {
+    "1": "Un cheval fou dans mon jardin.",
+    "2": "Deux ânes aigris au pelage brun.",
+    "3": "Trois cygnes aveugles au bord du lac.",
+    "4": "Quatre vieilles truies éléphantesques.",
+    "5": "Cinq pumas fiers et passionnés.",
+    "6": "Six ours aimants domestiqués.",
+}
+ACTORS = {f"{n:02d}": "m" if n % 2 else "f" for n in range(1, 13)}  # actor -> sex (odd = male)
 EDITIONS = {"48k": "CaFE_48k", "192k": "CaFE_192k"}
+SAMPLE_RATES = {"48k": 48000, "192k": 192000}
 NAME = re.compile(r"^(?P<actor>\d\d)-(?P<emotion>[A-Z])-(?P<intensity>\d)-(?P<sentence>\d)\.wav$")
 LAYOUT = ("CaFE_48k/ (or CaFE_192k/) with <Emotion>/<Fort|Faible>/AA-E-I-S.wav and Neutre/AA-N-I-S.wav "
           "(e.g. CaFE_48k/Colère/Fort/01-C-2-1.wav)")
@@ -34,14 +47,14 @@ def parse_name(name: str) -> dict:
     if match is None:
         raise CorpusError(f"{name}: not a CaFE file name; expected AA-E-I-S.wav, e.g. 01-C-2-1.wav")
     fields = match.groupdict()
-    if not 1 <= int(fields["actor"]) <= 12:
+    if fields["actor"] not in ACTORS:
         raise CorpusError(f"{name}: actor {fields['actor']!r} is not CaFE's; expected 01-12")
     if fields["emotion"] not in EMOTIONS:
         raise CorpusError(f"{name}: unknown emotion letter {fields['emotion']!r}; CaFE has "
                           + ", ".join(f"{k} ({v})" for k, v in EMOTIONS.items()))
-    if fields["intensity"] not in ("1", "2"):
+    if fields["intensity"] not in INTENSITIES:
         raise CorpusError(f"{name}: intensity {fields['intensity']!r} is not CaFE's; expected 1 (Faible) or 2 (Fort)")
-    if not 1 <= int(fields["sentence"]) <= 6:
+    if fields["sentence"] not in SENTENCES:
         raise CorpusError(f"{name}: sentence {fields['sentence']!r} is not CaFE's; expected 1-6")
     fields["emotion"] = EMOTIONS[fields["emotion"]]
     return fields
@@ -62,7 +75,7 @@ def edition_folder(root: Path, edition: str = "auto") -> Path:
                       f"a CaFE root holds {LAYOUT}")
 
 
-def prepare(root: str | Path, edition: str = "auto") -> list[Utterance]:
+def prepare(root: str | Path, edition: str = "auto") -> Parsed:
     root = require_root(root, "CaFE", LAYOUT)
     folder = edition_folder(root, edition)
     files = sorted(p for p in folder.rglob("*.wav")
@@ -76,4 +89,4 @@ def prepare(root: str | Path, edition: str = "auto") -> list[Utterance]:
             raise CorpusError(f"{path.name} is in the corpus twice: {seen[path.stem]} and {path}")
         seen[path.stem] = path
         utterances.append(Utterance(key=path.stem, path=path, label=fields["emotion"], speaker=fields["actor"]))
-    return utterances
+    return Parsed(utterances)

@@ -9,24 +9,30 @@ Labels come in one of two files:
 - the widely used MMSA ``label.csv`` (``video_id, clip_id, text, label, label_T, label_A,
   label_V, annotation, mode``; ``clip_id`` is the segment number, ``mode`` train/valid/test).
 
-The standard split is by video, 52 / 10 / 31 videos = 1284 / 229 / 686 segments: the video ID
-lists below are the CMU Multimodal SDK's ``standard_train_fold`` / ``standard_valid_fold`` /
-``standard_test_fold``. With ``label.csv`` its ``mode`` column is the split. CARE's task is
-binary: negative (score < 0) vs positive (score >= 0); ``drop_zero`` leaves out segments scored
-exactly 0, as some papers do. ``root`` is the folder holding ``Raw/`` (or ``Raw/`` itself).
+Two partitions by video are in use (``folds``), both of the same 93 videos and 2,199 segments:
+
+- ``poria2017``, the one CARE follows (its ref. [51], Poria et al., ACL 2017): 62 train / 31 test
+  videos = 1447 / 752 segments, no validation videos (the task holds some training videos out
+  for model selection). The lists below are the order of the authors' released
+  ``transcripts.csv`` (declare-lab/multimodal-deep-learning, ``bc-LSTM/data/``): videos 1-62
+  train, 63-93 test. Only 7 of its test videos are in the SDK's test fold.
+- ``standard``, the CMU Multimodal SDK's ``standard_train_fold`` / ``standard_valid_fold`` /
+  ``standard_test_fold``: 52 / 10 / 31 videos = 1284 / 229 / 686 segments. With an MMSA
+  ``label.csv`` its ``mode`` column gives this split.
+
+CARE's task is binary: negative (score < 0) vs positive (score >= 0); ``drop_zero`` leaves out
+segments scored exactly 0, as some papers do. ``root`` is the folder holding ``Raw/`` (or
+``Raw/`` itself).
 """
 from __future__ import annotations
 
 import csv
-import logging
 import math
 from pathlib import Path
 
 import pandas as pd
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_dir, require_root
-
-log = logging.getLogger(__name__)
+from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_dir, require_root
 
 STANDARD_FOLDS = {
     "train": (
@@ -53,10 +59,34 @@ STANDARD_FOLDS = {
         "c7UH_rxdZv4",
     ),
 }
-SPLIT_OF_VIDEO = {video: split for split, videos in STANDARD_FOLDS.items() for video in videos}
+PORIA2017_FOLDS = {
+    "train": (
+        "fvVhgmXxadc", "Oz06ZWiO20M", "QN9ZIUWUXsY", "yvsjCA6Y5Fc", "aiEXnCPZubE", "atnd_PF-Lbs", "f9O3YtZ2VfI",
+        "dq3Nf_lMPnE", "VCslbP0mgZI", "Qr1Ca94K55A", "yDtzw_Y-7RU", "c7UH_rxdZv4", "G6GlGvlkxAQ", "2iD-tVS8NPw",
+        "cXypl4FnoZo", "wMbj6ajWbic", "f_pcplsH_V0", "etzxEpPuc6I", "5W7Z1C_fDaE", "_dI--eQ6qVU", "HEsqda8_d0Q",
+        "jUzDDGyPkXU", "LSi-o-IrDMs", "BioHAh1qJAQ", "PZ-lDQFboO8", "nzpVDcQ0ywM", "X3j2zQgwYgE", "TvyZBvOMOTc",
+        "Bfr499ggo-0", "6Egk_28TtTM", "9qR7uwkblbs", "c5xsKMxpXnc", "lXPQBPVc5Cw", "1DmNV9C1hbY", "8qrpnFRGt2A",
+        "bOL9jKpeJRs", "d3_k5Xpfmik", "7JsX8y1ysxY", "zhpQhgha_KU", "bvLlb-M3UXU", "ZAIRrfG22O0", "ob23OKe5a9Q",
+        "d6hH302o4v8", "9T9Hf74oK10", "nbWiPyCm4g0", "6_0THN4chvY", "MLal-t_vJPM", "k5Y_838nuGo", "rnaNMUZpvvg",
+        "pLTX3ipuDJI", "VbQk4H8hgr0", "tIrG4oNLFzE", "OtBXNcAL_lE", "v0zCBqDeKcE", "phBUpBr1hSo", "8OtFthrtaJM",
+        "WKA5OygbEKI", "POKffnXeBds", "W8NXH0Djyww", "73jzhE8R1TQ", "IumbAb8q2dM", "BvYR0L6f2Ig",
+    ),
+    "test": (
+        "9J25DZhivz8", "Sqr0AcuoNnk", "1iG0909rllw", "9c67fiY0wGQ", "Af8D0E4ZXaw", "Dg_0XKD0Mf4", "iiK8YX8oH1E",
+        "Jkswaaud0hk", "tStelxIAHjw", "BI97DNYfe5I", "Nzq88NnDkEk", "Ci-AH39fi3Y", "OQvJTdtJ2H4", "cM3Yna7AavY",
+        "BXuRRbG0Ugk", "tmZoasNr4rU", "Iu2PFX3z_1s", "2WGyTLYerpo", "vyB00TXsimI", "I5y0__X72p0", "G-xst2euQUc",
+        "ZUXBRvtny7o", "cW1FSBF59ik", "8d-gEyoeBzc", "Clx4VXItLTE", "Njd1F0vZSm4", "Vj1wYRQjB-o", "GWuJjcEuzt8",
+        "0h-zjBukYpk", "vvZ4IcEtiZc", "03bSnISJMiM",
+    ),
+}
+FOLDS = {"poria2017": PORIA2017_FOLDS, "standard": STANDARD_FOLDS}
+SPLIT_OF_VIDEO = {name: {video: split for split, videos in folds.items() for video in videos}
+                  for name, folds in FOLDS.items()}
 MODES = {"train": "train", "valid": "dev", "test": "test"}  # MMSA's mode -> our split names
+MMSA_COLUMNS = ("video_id", "clip_id", "text", "label", "label_T", "label_A", "label_V", "annotation", "mode")
 AUDIO = ("Audio", "WAV_16000", "Segmented")
 OPINION = ("Labels", "OpinionLevelSentiment.csv")
+LABELS = ("negative", "positive")  # CARE's binary task: score < 0, score >= 0
 LAYOUT = ("Raw/Audio/WAV_16000/Segmented/<videoID>_<n>.wav with labels in Raw/Labels/OpinionLevelSentiment.csv "
           "or an MMSA label.csv (beside Raw/ or in Raw/Labels/)")
 
@@ -81,11 +111,12 @@ def label_files(root: Path) -> dict[str, Path]:
 def sentiment(score: float, where: str) -> str:
     if not (math.isfinite(score) and -3.0 <= score <= 3.0):
         raise CorpusError(f"{where}: sentiment score {score} is outside CMU-MOSI's range [-3, 3]")
-    return "negative" if score < 0 else "positive"
+    return LABELS[0] if score < 0 else LABELS[1]
 
 
 def read_opinion(path: Path) -> list[tuple[str, int, float, str]]:
-    """(video, segment, score, split) per line of the headerless OpinionLevelSentiment.csv."""
+    """(video, segment, score, None) per line of the headerless OpinionLevelSentiment.csv (the file
+    says nothing of splits)."""
     rows = []
     with open(path, newline="", encoding="utf-8") as f:
         for line, record in enumerate(csv.reader(f), start=1):
@@ -101,14 +132,7 @@ def read_opinion(path: Path) -> list[tuple[str, int, float, str]]:
                 if line == 1:
                     continue  # a header some copies add
                 raise CorpusError(f"{path} line {line}: segment {segment!r} / score {score!r} are not numbers") from None
-    labelled = []
-    for video, segment, score in rows:
-        if video not in SPLIT_OF_VIDEO:
-            raise CorpusError(f"{path}: video {video!r} is in none of CMU-MOSI's standard folds "
-                              f"(52 train, 10 valid, 31 test videos); use an MMSA label.csv with a mode column "
-                              f"for another split")
-        labelled.append((video, segment, score, SPLIT_OF_VIDEO[video]))
-    return labelled
+    return [(video, segment, score, None) for video, segment, score in rows]
 
 
 def read_mmsa(path: Path) -> list[tuple[str, int, float, str]]:
@@ -131,9 +155,12 @@ def read_mmsa(path: Path) -> list[tuple[str, int, float, str]]:
     return labelled
 
 
-def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False) -> list[Utterance]:
+def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False, folds: str = "poria2017") -> Parsed:
     """``labels``: ``opinion`` (OpinionLevelSentiment.csv), ``mmsa`` (label.csv) or ``auto``
-    (the release's own file when present, else label.csv)."""
+    (the release's own file when present, else label.csv). ``folds``: ``poria2017`` or
+    ``standard`` (the SDK's; an MMSA label.csv's ``mode`` column)."""
+    if folds not in FOLDS:
+        raise CorpusError(f"datarc.corpus.folds={folds!r}; choose {' or '.join(FOLDS)}")
     root = require_root(root, "CMU-MOSI", LAYOUT)
     audio = require_dir(raw_folder(root).joinpath(*AUDIO), "CMU-MOSI", LAYOUT)
     found = label_files(root)
@@ -145,23 +172,24 @@ def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False) -> 
                           f"found; a CMU-MOSI root holds {LAYOUT}")
     rows = (read_opinion if source == "opinion" else read_mmsa)(found[source])
 
-    utterances, keys, zeros = [], set(), 0
-    for video, segment, score, split in rows:
+    utterances, keys, excluded = [], set(), []
+    for video, segment, score, mode in rows:
         key = f"{video}_{segment}"
+        split = mode if folds == "standard" and mode is not None else SPLIT_OF_VIDEO[folds].get(video)
+        if split is None:
+            raise CorpusError(f"{found[source]}: video {video!r} is not one of CMU-MOSI's 93 videos in the "
+                              f"{folds} folds; choose datarc.corpus.folds from {', '.join(FOLDS)}")
         if key in keys:
             raise CorpusError(f"{found[source]}: segment {key} is labelled twice")
         keys.add(key)
         if drop_zero and score == 0:
-            zeros += 1
+            excluded.append(Excluded(key, "scored 0 (drop_zero)", f"{found[source].name}: score 0"))
             continue
         path = audio / f"{key}.wav"
         if not path.is_file():
             raise CorpusError(f"{path} is missing: {found[source].name} labels segment {segment} of video {video}")
         utterances.append(Utterance(key=key, path=path, label=sentiment(score, f"{found[source]} {key}"),
                                     speaker=video, group=video, split=split))
-    if zeros:
-        log.warning("CMU-MOSI: dropped %d segments scored exactly 0 (datarc.corpus.drop_zero)", zeros)
-    unlabelled = sum(1 for p in audio.glob("*.wav") if p.stem not in keys)
-    if unlabelled:
-        log.warning("CMU-MOSI: %d wavs in %s have no label in %s and are not used", unlabelled, audio, found[source].name)
-    return utterances
+    excluded += [Excluded(p.stem, "audio without a label", f"{p} has no row in {found[source].name}")
+                 for p in sorted(audio.glob("*.wav")) if p.stem not in keys]
+    return Parsed(utterances, excluded, partition=f"cmu_mosi {folds}")

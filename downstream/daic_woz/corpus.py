@@ -19,8 +19,8 @@ model: only the participant's times are kept, minus every overlap with an Ellie 
 Fixed-length segments are drawn from these stretches by the task's protocol
 (``splits.segmented``), not here.
 
-Known defects, each reported by name (``scan`` returns them; ``prepare`` logs them as warnings
-of the logger ``care_superb.downstream.daic_woz.corpus``) and handled:
+Known defects, each reported by name (what is left out in ``Parsed.excluded``, what is handled in
+``Parsed.notes``):
 - 373 and 444: someone else intrudes during the interview, 373 from 395 s to 428 s and 444 from
   286 s to 387 s (the ranges the DepAudioNet reproduction of Bailey & Plumbley uses; there is no
   official erratum). That time is cut out of the participant's speech (option ``interruptions``).
@@ -37,7 +37,6 @@ of the logger ``care_superb.downstream.daic_woz.corpus``) and handled:
 from __future__ import annotations
 
 import csv
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -45,15 +44,19 @@ from pathlib import Path
 import pandas as pd
 import soundfile as sf
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_root
-
-log = logging.getLogger(__name__)
+from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
 LABEL_FILES = {"train": "train_split_Depression_AVEC2017.csv", "dev": "dev_split_Depression_AVEC2017.csv"}
-LABEL_COLUMNS = ("Participant_ID", "PHQ8_Binary", "PHQ8_Score")
+LABEL_COLUMNS = ("Participant_ID", "PHQ8_Binary", "PHQ8_Score")  # the ones read
+LABEL_HEADER = ("Participant_ID", "PHQ8_Binary", "PHQ8_Score", "Gender", "PHQ8_NoInterest", "PHQ8_Depressed",
+                "PHQ8_Sleep", "PHQ8_Tired", "PHQ8_Appetite", "PHQ8_Failure", "PHQ8_Concentrating", "PHQ8_Moving")
+TRANSCRIPT_HEADER = ("start_time", "stop_time", "speaker", "value")
 LABELS = {1: "depressed", 0: "not_depressed"}
+SESSIONS = tuple(i for i in range(300, 493) if i not in (342, 394, 398, 460))
 INTERRUPTIONS = {373: (395.0, 428.0), 444: (286.0, 387.0)}
 TRANSCRIPT_OFFSETS = {318: 34.319917, 321: 3.8379167, 341: 6.1892, 362: 16.8582}
+NO_ELLIE_LINES = (451, 458, 480)
+BINARY_DISAGREES_WITH_SCORE = (409,)
 SESSION = re.compile(r"^(?P<id>\d{3})_P$")
 MIN_REGION_SECONDS = 0.1  # shorter leftovers (cut by an overlap with Ellie) hold no usable speech
 LAYOUT = ("session folders NNN_P/ with NNN_AUDIO.wav and NNN_TRANSCRIPT.csv, and the label files "
@@ -145,20 +148,22 @@ def _subtract(start: float, end: float, lo: float, hi: float) -> list[tuple[floa
     return [piece for piece in ((start, lo), (hi, end)) if piece[1] > piece[0]]
 
 
-def scan(root: str | Path, interruptions: dict | None = None, transcript_offsets: dict | None = None,
-         merge_gap_seconds: float = 1.0, binary_from_score: bool = False) -> tuple[list[Utterance], list[str]]:
-    """The participant's speech regions of every labelled session, and the defects met."""
+def prepare(root: str | Path, interruptions: dict | None = None, transcript_offsets: dict | None = None,
+            merge_gap_seconds: float = 1.0, binary_from_score: bool = False) -> Parsed:
+    """The participant's speech regions of every labelled session; what was left out, and the
+    defects handled on the way (``Parsed.notes``)."""
     root = require_root(root, "DAIC-WOZ", LAYOUT)
     interruptions = {int(k): tuple(map(float, v)) for k, v in
                      (INTERRUPTIONS if interruptions is None else interruptions).items()}
     offsets = {int(k): float(v) for k, v in
                (TRANSCRIPT_OFFSETS if transcript_offsets is None else transcript_offsets).items()}
-    defects: list[str] = []
+    notes: list[str] = []
+    excluded: list[Excluded] = []
     split_of: dict[int, str] = {}
     label_of: dict[int, str] = {}
     for split, name in LABEL_FILES.items():
         labels, disagreements = read_labels(_find(root, name), binary_from_score)
-        defects += disagreements
+        notes += disagreements
         for pid, label in labels.items():
             if pid in split_of:
                 raise CorpusError(f"participant {pid} is in both {LABEL_FILES[split_of[pid]]} and {name}")
@@ -172,45 +177,40 @@ def scan(root: str | Path, interruptions: dict | None = None, transcript_offsets
         listed = f"listed in {LABEL_FILES[split_of[pid]]}"
         folder = folders.get(pid)
         if folder is None:
-            defects.append(f"{pid}: {listed} but {root / f'{pid}_P'} is missing; skipped")
+            excluded.append(Excluded(str(pid), "session folder missing", f"{listed} but {root / f'{pid}_P'} is missing"))
             continue
         transcript, audio = folder / f"{pid}_TRANSCRIPT.csv", folder / f"{pid}_AUDIO.wav"
         missing = [p.name for p in (transcript, audio) if not p.is_file()]
         if missing:
-            defects.append(f"{pid}: {folder} has no {' and no '.join(missing)}; skipped")
+            excluded.append(Excluded(str(pid), "session without transcript or audio",
+                                     f"{folder} has no {' and no '.join(missing)}"))
             continue
         lines = read_transcript(transcript)
         if pid in offsets:
             shift = offsets[pid]
             lines = [Line(l.start + shift, l.stop + shift, l.speaker, l.text) for l in lines]
-            defects.append(f"{pid}: transcript times run {shift:g} s early; shifted")
+            notes.append(f"{pid}: transcript times run {shift:g} s early; shifted")
         if not any(l.speaker == "ellie" for l in lines):
-            defects.append(f"{pid}: transcript has no Ellie lines; participant lines are not merged across pauses")
+            notes.append(f"{pid}: transcript has no Ellie lines; participant lines are not merged across pauses")
         if not any(l.speaker == "participant" for l in lines):
-            defects.append(f"{pid}: transcript has no participant lines; skipped")
+            excluded.append(Excluded(str(pid), "session without participant speech", f"{transcript} has no participant lines"))
             continue
         cut = [interruptions[pid]] if pid in interruptions else []
         if cut:
-            defects.append(f"{pid}: interruption from {cut[0][0]:g} s to {cut[0][1]:g} s cut out of the participant's speech")
+            excluded.append(Excluded(str(pid), "interruption cut out",
+                                     f"{cut[0][0]:g} s to {cut[0][1]:g} s removed from the participant's speech"))
         regions = participant_regions(lines, merge_gap_seconds, cut, _duration(audio))
         if not regions:
-            defects.append(f"{pid}: no participant speech left after removing Ellie and interruptions; skipped")
+            excluded.append(Excluded(str(pid), "session without participant speech",
+                                     "nothing left after removing Ellie and interruptions"))
             continue
         utterances += [Utterance(key=f"{pid}/turn{i:03d}", path=audio, label=label_of[pid], speaker=str(pid),
                                  split=split_of[pid], start=start, end=end)
                        for i, (start, end) in enumerate(regions)]
-    unlabelled = sorted(set(folders) - set(split_of))
-    if unlabelled:
-        log.info("DAIC-WOZ: %d session folders are in neither label list (the AVEC 2017 test list?) "
-                 "and are not used: %s", len(unlabelled), ", ".join(map(str, unlabelled)))
-    return utterances, defects
-
-
-def prepare(root: str | Path, **options) -> list[Utterance]:
-    utterances, defects = scan(root, **options)
-    for defect in defects:
-        log.warning("DAIC-WOZ %s", defect)
-    return utterances
+    excluded += [Excluded(str(pid), "session in neither label list",
+                          f"{folders[pid]}: not in {' or '.join(LABEL_FILES.values())} (the AVEC 2017 test list?)")
+                 for pid in sorted(set(folders) - set(split_of))]
+    return Parsed(utterances, excluded, notes)
 
 
 def _find(root: Path, name: str) -> Path:

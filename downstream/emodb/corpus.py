@@ -10,11 +10,24 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_dir, require_root
+from care_superb.downstream.corpus import CorpusError, Parsed, Utterance, require_dir, require_root
 
+# speaker id -> sex, as documented with the corpus.
 SPEAKERS = {"03": "m", "08": "f", "09": "f", "10": "m", "11": "m",
             "12": "m", "13": "f", "14": "f", "15": "m", "16": "f"}
-TEXTS = ("a01", "a02", "a04", "a05", "a07", "b01", "b02", "b03", "b09", "b10")
+# text code -> the sentence every speaker reads in every emotion.
+TEXTS = {
+    "a01": "Der Lappen liegt auf dem Eisschrank.",
+    "a02": "Das will sie am Mittwoch abgeben.",
+    "a04": "Heute abend könnte ich es ihm sagen.",
+    "a05": "Das schwarze Stück Papier befindet sich da oben neben dem Holzstück.",
+    "a07": "In sieben Stunden wird es soweit sein.",
+    "b01": "Was sind denn das für Tüten, die da unter dem Tisch stehen?",
+    "b02": "Sie haben es gerade hochgetragen und jetzt gehen sie wieder runter.",
+    "b03": "An den Wochenenden bin ich jetzt immer nach Hause gefahren und habe Agnes besucht.",
+    "b09": "Ich will das eben wegbringen und dann mit Karl was trinken gehen.",
+    "b10": "Die wird auf dem Platz sein, wo wir sie immer hinlegen.",
+}
 EMOTIONS = {"W": "anger", "L": "boredom", "E": "disgust", "A": "fear",
             "F": "happiness", "T": "sadness", "N": "neutral"}
 NAME = re.compile(r"^(?P<speaker>\d\d)(?P<text>[ab]\d\d)(?P<emotion>[A-Z])(?P<take>[a-z])\.wav$")
@@ -38,7 +51,7 @@ def parse_name(name: str) -> dict:
     return fields
 
 
-def prepare(root: str | Path) -> list[Utterance]:
+def prepare(root: str | Path) -> Parsed:
     root = require_root(root, "EmoDB", LAYOUT)
     wav_dir = require_dir(root / "wav", "EmoDB", LAYOUT)
     files = sorted(p for p in wav_dir.iterdir() if p.suffix.lower() == ".wav")
@@ -48,4 +61,4 @@ def prepare(root: str | Path) -> list[Utterance]:
     for path in files:
         fields = parse_name(path.name)
         utterances.append(Utterance(key=path.stem, path=path, label=fields["emotion"], speaker=fields["speaker"]))
-    return utterances
+    return Parsed(utterances)

@@ -22,21 +22,27 @@ CSV rows with those wavs.
 from __future__ import annotations
 
 import json
-import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_root
-
-log = logging.getLogger(__name__)
+from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
 SPLITS = ("train", "dev", "test")
 CSV_NAMES = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
 CLIP_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test"}
-COLUMNS = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")
+HEADER = ("Sr No.", "Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID",
+          "Season", "Episode", "StartTime", "EndTime")
+COLUMNS = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")  # the ones read
+DIALOGUES = {"train": 1039, "dev": 114, "test": 280}  # dialogues per split, numbered from 0 in each
+# The known defects of the release, per split (see above); the parser needs no list of them: it
+# finds and reports any such clip, and these name the ones every copy has.
+KNOWN_CORRUPT = {"train": ("dia125_utt3",)}
+KNOWN_MISSING = {"dev": ("dia110_utt7",)}
+KNOWN_UNLABELLED = {"dev": ("dia66_utt9", "dia66_utt10", "dia49_utt4", "dia49_utt5"),
+                    "test": ("dia108_utt2", "final_videos_testdia101_utt0")}
 EMOTIONS = ("neutral", "joy", "sadness", "anger", "surprise", "fear", "disgust")
 CLIP = re.compile(r"^dia(?P<dialogue>\d+)_utt(?P<utterance>\d+)\.mp4$")
 REPORT = "prepare_report.json"
@@ -145,9 +151,9 @@ def read_report(cache: Path, root) -> dict:
     return json.loads(report.read_text())
 
 
-def prepare(root: str | Path, cache: str | Path | None = None) -> list[Utterance]:
+def prepare(root: str | Path, cache: str | Path | None = None) -> Parsed:
     """Utterances of the three official splits, audio from the decoded ``cache``. Rows without a
-    clip, clips that did not decode and clips without a row are skipped and reported by name."""
+    clip, clips that did not decode and clips without a row are left out, each by name."""
     if cache is None:
         raise CorpusError(f"MELD needs datarc.corpus.cache: {prepare_hint(root)}")
     splits = inventory(root)
@@ -157,20 +163,20 @@ def prepare(root: str | Path, cache: str | Path | None = None) -> list[Utterance
     for split in splits.values():
         for row in split.rows:
             wav = cached_wav(cache, split.name, row.name)
+            key = f"{split.name}/{row.name}"
             if row.name not in split.files:
-                skipped.append(f"{split.name} {row.name}: in {split.csv.name}, but {split.clips}/{row.name}.mp4 is missing")
+                skipped.append(Excluded(key, "missing clip", f"in {split.csv.name}, but {split.clips}/{row.name}.mp4 "
+                                                             f"is missing"))
             elif wav.is_file():
-                utterances.append(Utterance(key=f"{split.name}/{row.name}", path=wav, label=row.emotion,
+                utterances.append(Utterance(key=key, path=wav, label=row.emotion,
                                             speaker=row.speaker, group=f"{split.name}/dia{row.dialogue}",
                                             split=split.name))
             elif (split.name, row.name) in corrupt:
-                skipped.append(f"{split.name} {row.name}: could not be decoded ({corrupt[(split.name, row.name)]})")
+                skipped.append(Excluded(key, "corrupt clip", f"could not be decoded ({corrupt[(split.name, row.name)]})"))
             else:
                 raise CorpusError(f"{wav} is missing: the cache was prepared before this clip existed or the "
                                   f"preparation was interrupted; run it again (it converts only what is missing): "
                                   f"{prepare_hint(root, cache)}")
-        skipped += [f"{split.name} {name}: {split.files[name]} has no row in {split.csv.name}"
-                    for name in split.unlabelled]
-    if skipped:
-        log.warning("MELD: skipped %d clips:\n  %s", len(skipped), "\n  ".join(skipped))
-    return utterances
+        skipped += [Excluded(f"{split.name}/{name}", "clip without a label row",
+                             f"{split.files[name]} has no row in {split.csv.name}") for name in split.unlabelled]
+    return Parsed(utterances, skipped)

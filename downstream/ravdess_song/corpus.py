@@ -20,11 +20,16 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_root
+from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
 EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad",
             "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised"}
+SONG_EMOTIONS = ("01", "02", "03", "04", "05", "06")  # songs are never disgusted or surprised
 CHANNELS = {"01": "speech", "02": "song"}
+INTENSITIES = {"01": "normal", "02": "strong"}  # neutral is never strong
+STATEMENTS = {"01": "Kids are talking by the door.", "02": "Dogs are sitting by the door."}
+ACTORS = {f"{n:02d}": "m" if n % 2 else "f" for n in range(1, 25)}  # actor -> sex (odd = male)
+NO_SONG_ACTOR = "18"  # Actor_18 sang nothing: the song archive's folder is empty or absent
 NAME = re.compile(r"^(?P<modality>\d\d)-(?P<channel>\d\d)-(?P<emotion>\d\d)-(?P<intensity>\d\d)-"
                   r"(?P<statement>\d\d)-(?P<repetition>\d\d)-(?P<actor>\d\d)\.wav$")
 FOLDER = re.compile(r"^Actor_(\d\d)$")
@@ -39,24 +44,25 @@ def parse_name(name: str) -> dict:
                           f"e.g. 03-02-01-01-01-01-01.wav")
     fields = match.groupdict()
     checks = [("modality", {"03"}, "03 (audio-only)"), ("channel", set(CHANNELS), "01 (speech) or 02 (song)"),
-              ("emotion", set(EMOTIONS), "01-08"), ("intensity", {"01", "02"}, "01 or 02"),
-              ("statement", {"01", "02"}, "01 or 02"), ("repetition", {"01", "02"}, "01 or 02")]
+              ("emotion", set(EMOTIONS), "01-08"), ("intensity", set(INTENSITIES), "01 or 02"),
+              ("statement", set(STATEMENTS), "01 or 02"), ("repetition", {"01", "02"}, "01 or 02")]
     for field, allowed, wanted in checks:
         if fields[field] not in allowed:
             raise CorpusError(f"{name}: {field} code {fields[field]!r} is not RAVDESS's; expected {wanted}")
-    if not 1 <= int(fields["actor"]) <= 24:
+    if fields["actor"] not in ACTORS:
         raise CorpusError(f"{name}: actor {fields['actor']!r} is not RAVDESS's; expected 01-24")
     fields["emotion"] = EMOTIONS[fields["emotion"]]
     fields["channel"] = CHANNELS[fields["channel"]]
     return fields
 
 
-def prepare(root: str | Path) -> list[Utterance]:
+def prepare(root: str | Path) -> Parsed:
+    """The song files; speech files found in the same folders are left out (and counted)."""
     root = require_root(root, "RAVDESS-Song", LAYOUT)
     folders = sorted(p for p in root.iterdir() if p.is_dir() and FOLDER.match(p.name))
     if not folders:
         raise CorpusError(f"{root} holds no Actor_NN folders; a RAVDESS-Song root holds {LAYOUT}")
-    utterances = []
+    utterances, speech = [], []
     for folder in folders:
         for path in sorted(folder.iterdir()):
             if path.name.startswith(".") or path.suffix.lower() != ".wav":
@@ -65,9 +71,10 @@ def prepare(root: str | Path) -> list[Utterance]:
             if fields["actor"] != FOLDER.match(folder.name).group(1):
                 raise CorpusError(f"{path}: actor {fields['actor']} in the name, but the file is in {folder.name}")
             if fields["channel"] != "song":
+                speech.append(Excluded(path.stem, "speech file (the task is song)", str(path)))
                 continue
             utterances.append(Utterance(key=path.stem, path=path, label=fields["emotion"], speaker=fields["actor"]))
     if not utterances:
         raise CorpusError(f"{root}: the Actor_NN folders hold no song files (vocal channel 02); "
                           f"expected {LAYOUT} from Audio_Song_Actors_01-24.zip")
-    return utterances
+    return Parsed(utterances, speech)

@@ -1,5 +1,5 @@
-"""DAIC-WOZ layout: ``NNN_P/NNN_AUDIO.wav`` + ``NNN_P/NNN_TRANSCRIPT.csv`` per interview and the
-AVEC 2017 label files ``train_split_Depression_AVEC2017.csv``, ``dev_split_Depression_AVEC2017.csv``.
+"""Synthetic DAIC-WOZ in its layout: ``NNN_P/NNN_AUDIO.wav`` + ``NNN_P/NNN_TRANSCRIPT.csv`` per
+interview and the AVEC 2017 label files.
 
 An interview: Ellie (one fixed voice, neutral) asks questions, the participant answers in two
 transcript lines with a short pause between them. Depression is carried by the participant's
@@ -9,11 +9,11 @@ and pauses longer; a non-depressed one between neutral and happy; each interview
 mix and offsets, and its own voice.
 
 The rendered turns are assembled into each interview's long wav, with silences, by ``finish``
-(the transcript's times are only known then). The real corpus's known defects are reproduced:
-373 has someone else talking from 395 s to 428 s inside a participant line; 451's transcript has
-no Ellie lines (her audio is there); 318's transcript times run 34.319917 s early; 409's
-PHQ8_Binary (0) disagrees with its PHQ8_Score (10); one listed session lacks its transcript and
-one its audio; one session folder is in neither label list.
+(the transcript's times are only known then). One of each of the real corpus's known defects
+(``corpus.py`` lists them) is reproduced with its real session and numbers: someone else talking
+inside a participant line, a transcript without Ellie lines (her audio is there), transcript
+times running early, a PHQ8_Binary that disagrees with its PHQ8_Score; besides, one listed
+session lacks its transcript and one its audio, and one session folder is in neither label list.
 """
 from __future__ import annotations
 
@@ -25,10 +25,12 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
+from care_superb.downstream.daic_woz.corpus import (
+    BINARY_DISAGREES_WITH_SCORE, INTERRUPTIONS, LABEL_FILES, LABEL_HEADER, NO_ELLIE_LINES, SESSIONS, TRANSCRIPT_HEADER,
+    TRANSCRIPT_OFFSETS)
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.espeak import EMOTIONS, Prosody, Speaker, write_wav
 
-SESSIONS = [i for i in range(300, 493) if i not in (342, 394, 398, 460)]
 # interviews per (AVEC list, class); the defect sessions come on top.
 SIZES = {
     "demo": {("train", 1): 12, ("train", 0): 18, ("dev", 1): 6, ("dev", 0): 6},
@@ -65,14 +67,13 @@ ANSWERS = [
 ]
 INTRUDER = "sorry sorry i just need to grab my bag from the corner it will only take a second"
 ELLIE = Speaker(id="ellie", sex="f", language="en-us", variant="f2", pitch=62, rate=165)
-HEADER = ("Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,PHQ8_NoInterest,PHQ8_Depressed,PHQ8_Sleep,"
-          "PHQ8_Tired,PHQ8_Appetite,PHQ8_Failure,PHQ8_Concentrating,PHQ8_Moving")
-INTERRUPTION = (373, 395.0, 428.0)
 LEVEL = 0.05  # RMS of a neutral voice's speech in the interview recordings
-OFFSET = (318, 34.319917)
-# Sessions with a known defect in the real corpus; only those reproduced above are used, the
-# others never stand in for an ordinary interview.
-KNOWN_DEFECTS = {318, 321, 341, 362, 373, 409, 444, 451, 458, 480}
+# The defects reproduced (one of each kind), as the corpus's facts give them.
+INTERRUPTION = (373, *INTERRUPTIONS[373])
+OFFSET = (318, TRANSCRIPT_OFFSETS[318])
+NO_ELLIE, RELABELLED = NO_ELLIE_LINES[0], BINARY_DISAGREES_WITH_SCORE[0]
+# Sessions with a known defect in the real corpus never stand in for an ordinary interview.
+KNOWN_DEFECTS = {*INTERRUPTIONS, *TRANSCRIPT_OFFSETS, *NO_ELLIE_LINES, *BINARY_DISAGREES_WITH_SCORE}
 
 
 @dataclass
@@ -134,8 +135,8 @@ def plan(rng: random.Random, size: str) -> Plan:
             add(pool.pop(), split, binary)
     add(OFFSET[0], "train", rng.randint(0, 1)).lead = OFFSET[1] + rng.uniform(1.0, 2.0)
     add(INTERRUPTION[0], "dev", rng.randint(0, 1))  # its lead is set in finish, around the interruption
-    add(451, "train", rng.randint(0, 1), ellie_lines=False)
-    add(409, "train", 0, score=10)  # labelled 0 with a score of 10, as the real row
+    add(NO_ELLIE, "train", rng.randint(0, 1), ellie_lines=False)
+    add(RELABELLED, "train", 0, score=10)  # labelled 0 with a score of 10, as the real row
     add(pool.pop(), "train", rng.randint(0, 1), transcript=False)
     add(pool.pop(), "dev", rng.randint(0, 1), audio=False)
     add(pool.pop(), "test", rng.randint(0, 1))  # in neither label list, as the AVEC 2017 test sessions
@@ -156,10 +157,10 @@ def plan(rng: random.Random, size: str) -> Plan:
 
     text_files = {}
     for split in ("train", "dev"):
-        rows = [HEADER]
+        rows = [",".join(LABEL_HEADER)]
         for i in sorted((i for i in interviews if i.split == split), key=lambda i: i.pid):
             rows.append(",".join(map(str, [i.pid, i.binary, i.score, i.gender, *_items(i.score, rng)])))
-        text_files[f"{split}_split_Depression_AVEC2017.csv"] = "\n".join(rows) + "\n"
+        text_files[LABEL_FILES[split]] = "\n".join(rows) + "\n"
     seed = rng.randrange(2**32)
     return Plan(clips, text_files, finish=lambda root: _assemble(root, interviews, seed))
 
@@ -219,7 +220,7 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
 
         noise = np.random.default_rng([seed, n])
         audio = (1e-4 * noise.standard_normal(int(t * rate))).astype(np.float32)
-        lines = ["start_time\tstop_time\tspeaker\tvalue"]
+        lines = ["\t".join(TRANSCRIPT_HEADER)]
         shift = OFFSET[1] if pid == OFFSET[0] else 0.0
         for start, clip, speaker, text in events:
             first = int(round(start * rate))

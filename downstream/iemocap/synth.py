@@ -4,16 +4,16 @@ and ``Session{n}/dialog/EmoEvaluation/<dialog>.txt``, 16 kHz.
 Five sessions of one female and one male speaker, improvised and scripted dialogs whose turns
 alternate between them. Consensus labels cover the six classes of the 6-class task plus turns
 the tasks drop (xxx, oth, sur, fea, dis). ``EmoEvaluation/`` also holds a ``Categorical/``
-folder of per-rater files and a macOS ``._`` file, as real copies do. Used for both ``iemocap4``
-and ``iemocap6``.
+folder of per-rater files and a macOS ``._`` file, as real copies do. Serves both tasks,
+``iemocap4`` and ``iemocap6``.
 """
 from __future__ import annotations
 
 import random
 
+from care_superb.downstream.iemocap.corpus import CODES, HEADER, SESSIONS
 from care_superb.synth import Clip, Plan, speakers
 
-SESSIONS = range(1, 6)
 # IEMOCAP code -> prosody profile; exc and fru have no canonical profile of their own.
 PROSODY = {"neu": "neutral", "hap": "happiness", "exc": "surprise", "sad": "sadness", "ang": "anger",
            "fru": "disgust", "sur": "surprise", "fea": "fear", "dis": "disgust", "oth": "calm", "xxx": "neutral"}
@@ -28,23 +28,21 @@ SENTENCES = (
 )
 # (dialogs per session, turns per dialog)
 SIZES = {"demo": (3, 16), "full": (8, 30)}
-HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]\n\n"
-RATER = {"neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",
-         "fru": "Frustration", "sur": "Surprise", "fea": "Fear", "dis": "Disgust", "oth": "Other", "xxx": "Neutral"}
+RATER = {**CODES, "xxx": "Neutral"}  # what a rater wrote (an xxx turn's raters disagreed)
 
 
 def plan(rng: random.Random, size: str) -> Plan:
     n_dialogs, n_turns = SIZES[size]
-    table = {f"Ses{s:02d}{sex.upper()}": sex for s in SESSIONS for sex in "fm"}
+    table = {f"Ses{s:02d}{sex.upper()}": sex for s in range(1, len(SESSIONS) + 1) for sex in "fm"}
     voices = speakers(table, "en-us", rng)
     clips, text_files = [], {}
     codes = [c for c, w in WEIGHTS.items() for _ in range(w)]
-    for session in SESSIONS:
+    for session in range(1, len(SESSIONS) + 1):
         ses = f"Ses{session:02d}"
         for d in range(n_dialogs):
             markers = "F" if d % 2 == 0 else "M"
             dialog = f"{ses}{markers}_impro{d + 1:02d}" if d % 3 != 2 else f"{ses}{markers}_script{d:02d}_1"
-            lines, clock, counters = [HEADER], rng.uniform(2.0, 6.0), {"F": 0, "M": 0}
+            lines, clock, counters = [HEADER + "\n\n"], rng.uniform(2.0, 6.0), {"F": 0, "M": 0}
             for turn in range(n_turns):
                 gender = "FM"[(turn + d) % 2]
                 utt = f"{dialog}_{gender}{counters[gender]:03d}"

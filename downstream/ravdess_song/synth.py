@@ -10,14 +10,13 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
+from care_superb.downstream.ravdess_song.corpus import ACTORS, EMOTIONS, NO_SONG_ACTOR, SONG_EMOTIONS, STATEMENTS
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.intensity import scaled
 
-ACTORS = {f"{n:02d}": "m" if n % 2 else "f" for n in range(1, 25)}
-SILENT_ACTOR = "18"  # sang nothing
-STATEMENTS = {"01": "Kids are talking by the door.", "02": "Dogs are sitting by the door."}
-SONG_EMOTIONS = {"01": "neutral", "02": "calm", "03": "happiness", "04": "sadness", "05": "anger", "06": "fear"}
-SPEECH_EMOTIONS = {**SONG_EMOTIONS, "07": "disgust", "08": "surprise"}
+# RAVDESS's emotion names -> prosody profiles; intensity code -> strength of the profile.
+PROFILES = {"neutral": "neutral", "calm": "calm", "happy": "happiness", "sad": "sadness", "angry": "anger",
+            "fearful": "fear", "disgust": "disgust", "surprised": "surprise"}
 INTENSITY = {"01": 1.0, "02": 1.4}
 SAMPLE_RATE = 48000
 # (statements, repetitions) per song emotion and intensity: "full" is the real 44 files per actor.
@@ -30,10 +29,11 @@ def _name(channel: str, emotion: str, intensity: str, statement: str, repetition
 
 def plan(rng: random.Random, size: str) -> Plan:
     n_statements, n_repetitions = SIZES[size]
-    voices = speakers({a: sex for a, sex in ACTORS.items() if a != SILENT_ACTOR}, "en-us", rng)
+    voices = speakers({a: sex for a, sex in ACTORS.items() if a != NO_SONG_ACTOR}, "en-us", rng)
     clips = []
     for actor, voice in voices.items():
-        for emotion, profile in SONG_EMOTIONS.items():
+        for emotion in SONG_EMOTIONS:
+            profile = PROFILES[EMOTIONS[emotion]]
             for intensity in (("01",) if emotion == "01" else ("01", "02")):
                 # Neutral has no strong take; in the demo it sings both statements instead.
                 count = 2 if emotion == "01" and n_statements == 1 else n_statements
@@ -42,13 +42,13 @@ def plan(rng: random.Random, size: str) -> Plan:
                         clips.append(Clip(_name("02", emotion, intensity, statement, repetition, actor),
                                           STATEMENTS[statement], voice, scaled(profile, INTENSITY[intensity]),
                                           SAMPLE_RATE))
-        for emotion in rng.sample(sorted(SPEECH_EMOTIONS), 2):  # speech files in the same folder
+        for emotion in rng.sample(sorted(EMOTIONS), 2):  # speech files in the same folder
             clips.append(Clip(_name("01", emotion, "01", "01", "01", actor), STATEMENTS["01"], voice,
-                              scaled(SPEECH_EMOTIONS[emotion], 0.6), SAMPLE_RATE))
+                              scaled(PROFILES[EMOTIONS[emotion]], 0.6), SAMPLE_RATE))
     first = clips[0]
     clips[0] = Clip(first.path, first.text, first.speaker, first.emotion, SAMPLE_RATE, channels=2)
 
     def finish(root: Path) -> None:
-        (root / f"Actor_{SILENT_ACTOR}").mkdir(exist_ok=True)
+        (root / f"Actor_{NO_SONG_ACTOR}").mkdir(exist_ok=True)
 
     return Plan(clips, finish=finish)

@@ -22,6 +22,8 @@ from pathlib import Path
 
 from tqdm import tqdm
 
+from care_superb.downstream.meld.corpus import (
+    CLIP_FOLDERS, CSV_NAMES, DIALOGUES, HEADER, KNOWN_CORRUPT, KNOWN_MISSING, KNOWN_UNLABELLED)
 from care_superb.synth import Clip, Plan, speakers
 
 CHARACTERS = {"Chandler": "m", "Joey": "m", "Ross": "m", "Monica": "f", "Rachel": "f", "Phoebe": "f"}
@@ -46,17 +48,8 @@ PROSODY = {"neutral": "neutral", "joy": "happiness", "sadness": "sadness", "ange
 SENTIMENT = {"neutral": "neutral", "joy": "positive", "surprise": "positive", "sadness": "negative",
              "anger": "negative", "fear": "negative", "disgust": "negative"}
 EMOTION_WEIGHTS = {"neutral": 2, "joy": 1, "sadness": 1, "anger": 1, "surprise": 1, "fear": 1, "disgust": 1}
-CSV_NAMES = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
-CLIP_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test"}
-HEADER = ["Sr No.", "Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID",
-          "Season", "Episode", "StartTime", "EndTime"]
-DIALOGUE_RANGE = {"train": 1039, "dev": 114, "test": 280}
 # dialogue -> number of labelled utterances, where a known defect needs it
 REQUIRED = {"train": {125: 6}, "dev": {110: 9, 49: 4, 66: 9}, "test": {108: 2, 101: 5}}
-CORRUPT = {"train": ["dia125_utt3"]}
-MISSING = {"dev": ["dia110_utt7"]}
-UNLABELLED = {"dev": ["dia66_utt9", "dia66_utt10", "dia49_utt4", "dia49_utt5"],
-              "test": ["dia108_utt2", "final_videos_testdia101_utt0"]}
 MP4_ARGS = ["-c:a", "aac", "-aac_coder", "fast", "-b:a", "64k", "-map_metadata", "-1", "-fflags", "+bitexact", "-flags:a", "+bitexact",
             "-f", "mp4"]
 STAGING = ".render"  # wavs wait here for their mp4 encoding
@@ -73,7 +66,7 @@ def plan(rng: random.Random, size: str) -> Plan:
     for split, n_dialogues in zip(("train", "dev", "test"), SIZES[size]):
         chosen = set(REQUIRED[split])
         while len(chosen) < n_dialogues:
-            chosen.add(rng.randrange(DIALOGUE_RANGE[split]))
+            chosen.add(rng.randrange(DIALOGUES[split]))
         rows = []
         for dialogue in sorted(chosen):
             cast = rng.sample(sorted(CHARACTERS), 3)
@@ -85,13 +78,13 @@ def plan(rng: random.Random, size: str) -> Plan:
                 serial += 1
                 rows.append([serial, text, speaker, emotion, SENTIMENT[emotion], dialogue, utterance, season,
                              episode, _time(start), _time(clock)])
-                if name not in MISSING.get(split, []):
+                if name not in KNOWN_MISSING.get(split, ()):
                     clips.append(_clip(split, name, text, voices[speaker], PROSODY[emotion], rng))
-        for name in UNLABELLED.get(split, []):  # clips that no CSV row names
+        for name in KNOWN_UNLABELLED.get(split, ()):  # clips that no CSV row names
             clips.append(_clip(split, name, rng.choice(TEXTS["neutral"]), voices[rng.choice(sorted(voices))],
                                "neutral", rng))
         out = io.StringIO()
-        csv.writer(out, lineterminator="\n").writerows([HEADER, *rows])
+        csv.writer(out, lineterminator="\n").writerows([list(HEADER), *rows])
         text_files[CSV_NAMES[split]] = out.getvalue()
     return Plan(clips, text_files, finish=encode_mp4)
 
@@ -125,7 +118,7 @@ def encode_mp4(root: Path) -> None:
             batch = todo[first:first + 16]
             # A corrupt clip is encoded under another name and appears only in its cut form.
             broken = {mp4: mp4.with_name(f".{mp4.stem}.full.mp4") for _, mp4 in batch
-                      if mp4.stem in CORRUPT.get(_split_of(mp4.parent.name), [])}
+                      if mp4.stem in KNOWN_CORRUPT.get(_split_of(mp4.parent.name), ())}
             convert([(wav, broken.get(mp4, mp4)) for wav, mp4 in batch], MP4_ARGS, ffmpeg)
             for mp4, full in broken.items():
                 part = mp4.with_name(f".{mp4.name}.part")

@@ -1,7 +1,10 @@
-"""MSP-IMPROV layout: ``Audio/session{1..6}/S{NN}{E}/{P|R|S|T}/MSP-IMPROV-S{NN}{E}-{speaker}-{X}-{turn}.wav``
+"""Synthetic MSP-IMPROV in its layout: ``Audio/session{1..6}/S{NN}{E}/{R|T|S|P}/MSP-IMPROV-...wav``
 and ``Evaluation.txt`` (a consensus line per turn, ``UTD-`` IDs, then one line per rater).
 
-The 12 actors are the real inventory (session N: F0N and M0N). Each turn's valence, arousal and
+The 12 actors are the real inventory (session N: F0N and M0N), with a voice each. As in the real
+corpus, read (R) and target (T) sentences are spoken by the improvising actor, while the other
+turns of an improvisation (S) and the natural interaction (P) are spoken by either actor of the
+session, the turn's name saying who (``...-F01-S-MF02`` is M01's voice). Each turn's valence, arousal and
 dominance are drawn around its target emotion's values with per-speaker and per-turn variation,
 five simulated raters score it on the 1-5 scale, and their mean drives the prosody: arousal
 raises speaking rate, loudness and pitch range; valence raises pitch; dominance raises loudness.
@@ -13,13 +16,13 @@ import random
 
 import numpy as np
 
+from care_superb.downstream.msp_improv.corpus import CONDITIONS, LABEL_FILES, SPEAKERS
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.espeak import Prosody
 
-SPEAKERS = {f"{sex}{n:02d}": sex.lower() for n in range(1, 7) for sex in "FM"}
 # target emotion letter -> (valence, arousal, dominance) centre, rater's category word
-EMOTIONS = {"A": ((1.9, 4.0, 3.9), "Angry"), "H": ((4.2, 3.7, 3.4), "Happy"),
-            "S": ((1.8, 2.0, 2.1), "Sad"), "N": ((3.0, 2.7, 3.0), "Neutral")}
+EMOTION_VAD = {"A": ((1.9, 4.0, 3.9), "Angry"), "H": ((4.2, 3.7, 3.4), "Happy"),
+               "S": ((1.8, 2.0, 2.1), "Sad"), "N": ((3.0, 2.7, 3.0), "Neutral")}
 SENTENCES = [
     "I am going to the store to get some groceries.",
     "They told me the meeting was moved to Friday.",
@@ -38,8 +41,7 @@ FREE_TURNS = [
     "Come on, it will be fine, trust me.",
     "I don't know, maybe we should wait.",
 ]
-SCENARIOS = ("P", "R", "S", "T")
-# turns per speaker
+# turns per improvising actor
 SIZES = {"demo": 16, "full": 80}
 RATERS = 5
 
@@ -52,31 +54,37 @@ def prosody(valence: float, arousal: float, dominance: float) -> Prosody:
 
 
 def plan(rng: random.Random, size: str) -> Plan:
-    voices = speakers({sid: sex for sid, sex in SPEAKERS.items()}, "en-us", rng)
+    voices = speakers({sid: sid[0].lower() for sid in SPEAKERS}, "en-us", rng)
+    bias = {sid: np.array([rng.gauss(0, 0.25) for _ in range(3)]) for sid in voices}  # each voice's way of acting
     clips, blocks = [], []
-    for sid, voice in voices.items():
-        session = int(sid[1:])
-        pair = ("FM" if sid[0] == "F" else "MF")
-        bias = np.array([rng.gauss(0, 0.25) for _ in range(3)])  # a speaker's own way of acting
-        turns: dict[tuple[str, str], int] = {}
+    for actor in voices:
+        session, partner = int(actor[1:]), ("M" if actor[0] == "F" else "F") + actor[1:]
+        turns: dict[tuple[str, str, str], int] = {}
+        exchanges = 0  # S and P turns so far: the two actors take them in turn
         for k in range(SIZES[size]):
             sentence = rng.randrange(len(SENTENCES))
             letter = "AHSN"[k % 4]
-            scenario = rng.choice(SCENARIOS)
+            condition = rng.choice(sorted(CONDITIONS))
+            # The improvising actor reads and says the target sentence; the other turns of the
+            # improvisation and the natural interaction alternate between the two actors.
+            voice = actor
+            if condition in ("S", "P"):
+                voice, exchanges = (partner if exchanges % 2 else actor), exchanges + 1
+            listener = voice[0] if condition == "R" else ("M" if voice[0] == "F" else "F")
             code = f"S{sentence + 1:02d}{letter}"
-            turns[(code, scenario)] = turns.get((code, scenario), 0) + 1
-            name = f"{code}-{sid}-{scenario}-{pair}{turns[(code, scenario)]:02d}"
-            centre = np.array(EMOTIONS[letter][0]) + bias
+            count = turns[(code, condition, voice)] = turns.get((code, condition, voice), 0) + 1
+            name = f"{code}-{actor}-{condition}-{voice[0]}{listener}{count:02d}"
+            centre = np.array(EMOTION_VAD[letter][0]) + bias[voice]
             truth = np.clip(centre + np.array([rng.gauss(0, 0.6) for _ in range(3)]), 1.0, 5.0)
             ratings = [[int(np.clip(round(v + rng.gauss(0, 0.5)), 1, 5)) for v in truth] for _ in range(RATERS)]
             v, a, d = np.mean(ratings, axis=0)
-            text = SENTENCES[sentence] if scenario in ("R", "S") else rng.choice(FREE_TURNS)
-            clips.append(Clip(f"Audio/session{session}/{code}/{scenario}/MSP-IMPROV-{name}.wav", text, voice,
+            text = SENTENCES[sentence] if condition in ("R", "T") else rng.choice(FREE_TURNS)
+            clips.append(Clip(f"Audio/session{session}/{code}/{condition}/MSP-IMPROV-{name}.wav", text, voices[voice],
                               prosody(v, a, d)))
             naturalness = rng.choice([2.8, 3.0, 3.2, 3.4, 3.6, 4.0])
             lines = [f"UTD-IMPROV-{name}.avi; {letter}; A:{a:.6f}; V:{v:.6f}; D:{d:.6f} ; N:{naturalness:.6f};"]
             for r, (rv, ra, rd) in enumerate(ratings):
-                word = EMOTIONS[letter][1] if rng.random() < 0.7 else rng.choice(["Neutral", "Other"])
+                word = EMOTION_VAD[letter][1] if rng.random() < 0.7 else rng.choice(["Neutral", "Other"])
                 lines.append(f"R{r + 1:03d}; {word}; ; A:{ra:.6f}; V:{rv:.6f}; D:{rd:.6f}; N:{naturalness:.6f};")
             blocks.append("\n".join(lines))
-    return Plan(clips, {"Evaluation.txt": "\n\n".join(blocks) + "\n"})
+    return Plan(clips, {LABEL_FILES[0]: "\n\n".join(blocks) + "\n"})

@@ -13,7 +13,7 @@ import csv
 import io
 import random
 
-from care_superb.downstream.cmu_mosi.corpus import STANDARD_FOLDS
+from care_superb.downstream.cmu_mosi.corpus import AUDIO, MMSA_COLUMNS, MODES, OPINION, STANDARD_FOLDS
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.intensity import scaled
 
@@ -25,7 +25,8 @@ NEGATIVE = ("I hated this movie, it was terrible.", "The plot was boring and the
             "The ending was stupid and I was so annoyed.")
 NEUTRAL = ("The movie is about two brothers in a small town.", "It came out last year in the summer.",
            "The film is about two hours long.")
-MODES = {"train": "train", "dev": "valid", "test": "test"}
+MODE_OF_SPLIT = {split: mode for mode, split in MODES.items()}
+SEGMENTS = "/".join(("Raw", *AUDIO))
 # (videos per fold (train, dev, test), segments per video)
 SIZES = {"demo": ((16, 5, 7), (6, 10)), "full": ((52, 10, 31), (18, 30))}
 
@@ -34,8 +35,7 @@ def plan(rng: random.Random, size: str) -> Plan:
     counts, (low, high) = SIZES[size]
     videos = {split: sorted(rng.sample(STANDARD_FOLDS[split], n)) for split, n in zip(("train", "dev", "test"), counts)}
     voices = speakers({v: rng.choice("mf") for split in videos.values() for v in split}, "en-us", rng)
-    clips, opinion, mmsa = [], [], [["video_id", "clip_id", "text", "label", "label_T", "label_A", "label_V",
-                                     "annotation", "mode"]]
+    clips, opinion, mmsa = [], [], [list(MMSA_COLUMNS)]
     for split, ids in videos.items():
         for video in ids:
             clock = rng.uniform(1.0, 10.0)
@@ -50,13 +50,13 @@ def plan(rng: random.Random, size: str) -> Plan:
                     score = -round(rng.uniform(0.2, 3.0), 1)
                     profile = "sadness" if rng.random() < 0.7 else "anger"
                     text, prosody = rng.choice(NEGATIVE), scaled(profile, 0.4 + 0.6 * -score / 3)
-                clips.append(Clip(f"Raw/Audio/WAV_16000/Segmented/{video}_{segment}.wav", text, voices[video], prosody))
+                clips.append(Clip(f"{SEGMENTS}/{video}_{segment}.wav", text, voices[video], prosody))
                 start, clock = clock, clock + rng.uniform(2.0, 6.0)
                 opinion.append([f"{start:.3f}", f"{clock:.3f}", video, segment, score])
                 annotation = "Neutral" if score == 0 else "Positive" if score > 0 else "Negative"
-                mmsa.append([video, segment, text, score, score, score, score, annotation, MODES[split]])
+                mmsa.append([video, segment, text, score, score, score, score, annotation, MODE_OF_SPLIT[split]])
                 clock += rng.uniform(0.5, 3.0)
-    return Plan(clips, {"Raw/Labels/OpinionLevelSentiment.csv": _csv(opinion), "label.csv": _csv(mmsa)})
+    return Plan(clips, {"/".join(("Raw", *OPINION)): _csv(opinion), "label.csv": _csv(mmsa)})
 
 
 def _csv(rows: list[list]) -> str:

@@ -8,31 +8,15 @@ from __future__ import annotations
 
 import random
 
+from care_superb.downstream.cafe.corpus import ACTORS, EDITIONS, EMOTIONS, FOLDERS, INTENSITIES, SAMPLE_RATES, SENTENCES
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.intensity import scaled
 
-ACTORS = {f"{n:02d}": "m" if n % 2 else "f" for n in range(1, 13)}
-SENTENCES = {
-    "1": "Un cheval fou dans mon jardin.",
-    "2": "Deux ânes aigris au pelage brun.",
-    "3": "Trois cygnes aveugles au bord du lac.",
-    "4": "Quatre vieilles truies éléphantesques.",
-    "5": "Cinq pumas fiers et passionnés.",
-    "6": "Six ours aimants domestiqués.",
-}
-# letter -> (folder as written on disk, prosody profile)
-EMOTIONS = {
-    "C": ("Col+¿re", "anger"),  # Colère, garbled
-    "D": ("D+®go+¦t", "disgust"),  # Dégoût, garbled
-    "J": ("Joie", "happiness"),
-    "N": ("Neutre", "neutral"),
-    "P": ("Peur", "fear"),
-    "S": ("Surprise", "surprise"),
-    "T": ("Tristesse", "sadness"),
-}
-INTENSITIES = {"1": ("Faible", 1.0), "2": ("Fort", 1.4)}
-SAMPLE_RATE = 48000
-EDITION = "CaFE_48k"
+# Two folder names as a zip tool with the wrong encoding writes them.
+GARBLED = {"C": "Col+¿re", "D": "D+®go+¦t"}
+STRENGTH = {"1": 1.0, "2": 1.4}  # intensity -> strength of the emotion's prosody profile
+SAMPLE_RATE = SAMPLE_RATES["48k"]
+EDITION = EDITIONS["48k"]
 # sentences per (actor, emotion, intensity): "full" is the real 78 files per actor.
 SIZES = {"demo": 2, "full": 6}
 
@@ -41,13 +25,14 @@ def plan(rng: random.Random, size: str) -> Plan:
     voices = speakers(ACTORS, "fr-fr", rng)
     clips = []
     for actor, voice in voices.items():
-        for letter, (folder, profile) in EMOTIONS.items():
+        for letter, profile in EMOTIONS.items():  # CaFE's emotion names are the profiles' names
+            folder = GARBLED.get(letter, FOLDERS[letter])
             sentences = sorted(rng.sample(sorted(SENTENCES), SIZES[size]))
             if letter == "N":  # no intensity folder
                 clips += [Clip(f"{EDITION}/{folder}/{actor}-N-1-{s}.wav", SENTENCES[s], voice, profile, SAMPLE_RATE)
                           for s in sentences]
                 continue
-            for level, (subfolder, factor) in INTENSITIES.items():
+            for level, subfolder in INTENSITIES.items():
                 clips += [Clip(f"{EDITION}/{folder}/{subfolder}/{actor}-{letter}-{level}-{s}.wav", SENTENCES[s],
-                               voice, scaled(profile, factor), SAMPLE_RATE) for s in sentences]
+                               voice, scaled(profile, STRENGTH[level]), SAMPLE_RATE) for s in sentences]
     return Plan(clips)

@@ -1,6 +1,6 @@
 """IEMOCAP (Busso et al., 2008): acted dyadic sessions, 5 sessions of 2 speakers each, 16 kHz.
-One parser for both tasks, ``iemocap4`` and ``iemocap6``: they differ only in their config's
-class list, label map and drop list.
+One corpus folder for both tasks, ``iemocap4`` and ``iemocap6`` (task folders of their own): they
+differ only in their class list, label map and drop list.
 
 As distributed (``IEMOCAP_full_release``): ``Session{1..5}/sentences/wav/<dialog>/<utt>.wav``,
 and per dialog the labels in ``Session{n}/dialog/EmoEvaluation/<dialog>.txt``, one line per turn::
@@ -23,16 +23,17 @@ The session is the unit of the standard protocol (leave one session out), so eac
 """
 from __future__ import annotations
 
-import logging
 import re
 from pathlib import Path
 
-from care_superb.downstream.corpus import CorpusError, Utterance, require_dir, require_root
-
-log = logging.getLogger(__name__)
+from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_dir, require_root
 
 SESSIONS = tuple(f"Session{n}" for n in range(1, 6))
-CODES = ("neu", "hap", "exc", "sad", "ang", "fru", "sur", "fea", "dis", "oth", "xxx")
+# consensus code -> the category the raters chose (their lines spell it out)
+CODES = {"neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",
+         "fru": "Frustration", "sur": "Surprise", "fea": "Fear", "dis": "Disgust", "oth": "Other",
+         "xxx": None}  # xxx: the raters reached no majority
+HEADER = "% [START_TIME - END_TIME] TURN_NAME EMOTION [V, A, D]"  # first line of an EmoEvaluation file
 LINE = re.compile(r"^\[(?P<start>[\d.]+) - (?P<end>[\d.]+)\]\t(?P<utt>\S+)\t(?P<code>\S+)\t\[")
 UTTERANCE = re.compile(r"^Ses(?P<session>\d\d)[FM]_.+_(?P<gender>[FM])[A-Z0-9]*$")
 LAYOUT = ("Session1/ ... Session5/, each with sentences/wav/<dialog>/<utt>.wav and "
@@ -63,14 +64,14 @@ def read_evaluation(path: Path) -> list[tuple[str, str]]:
     return turns
 
 
-def prepare(root: str | Path) -> list[Utterance]:
+def prepare(root: str | Path) -> Parsed:
     root = require_root(root, "IEMOCAP", LAYOUT)
     if not (root / SESSIONS[0]).is_dir() and (root / "IEMOCAP_full_release").is_dir():
         root = root / "IEMOCAP_full_release"
     absent = [s for s in SESSIONS if not (root / s).is_dir()]
     if absent:
         raise CorpusError(f"{root}: {', '.join(absent)} missing; an IEMOCAP root holds {LAYOUT}")
-    utterances, unlabelled = [], 0
+    utterances, unlabelled = [], []
     for session in SESSIONS:
         wav_root = require_dir(root / session / "sentences" / "wav", "IEMOCAP", LAYOUT)
         labels = require_dir(root / session / "dialog" / "EmoEvaluation", "IEMOCAP", LAYOUT)
@@ -89,7 +90,6 @@ def prepare(root: str | Path) -> list[Utterance]:
                     raise CorpusError(f"{wav} is missing: {path} labels {utt}")
                 labelled.add(wav)
                 utterances.append(Utterance(key=utt, path=wav, label=code, speaker=speaker, split=session))
-        unlabelled += sum(1 for p in wav_root.glob("*/*.wav") if not p.name.startswith(".") and p not in labelled)
-    if unlabelled:
-        log.warning("IEMOCAP: %d sentence wavs have no line in EmoEvaluation/ and are not used", unlabelled)
-    return utterances
+        unlabelled += [Excluded(p.stem, "audio without a label", f"{p} has no line in {labels}")
+                       for p in sorted(wav_root.glob("*/*.wav")) if not p.name.startswith(".") and p not in labelled]
+    return Parsed(utterances, unlabelled)
