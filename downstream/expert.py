@@ -100,10 +100,16 @@ class EmotionExpert(nn.Module):
     def _write_result_row(self, split: str, metrics: dict, records: dict) -> None:
         ckpt = self.args.get("init_ckpt")
         stem = Path(ckpt).stem if ckpt else "latest"
-        predictions = [{"key": k, "true": self.objective.describe(t), "pred": self.objective.describe(p)}
+        # target/output are raw (class index, [class, probabilities], attribute floats): the leaderboard
+        # recomputes metrics from them.
+        predictions = [{"key": k, "true": self.objective.describe(t), "pred": self.objective.describe(p),
+                        "target": t, "output": p}
                        for k, t, p in zip(records["key"], records["true"], records["pred"])]
-        results.write_json(self.expdir / f"predictions-{split}-{stem}.json", {"predictions": predictions})
+        predictions_name = f"predictions-{split}-{stem}.json"
+        results.write_json(self.expdir / predictions_name, {"predictions": predictions})
         row = {
+            "schema": "care-superb/result-row",
+            "schema_version": 2,
             "task": self.task,
             "split": split,
             "metrics": metrics,
@@ -119,6 +125,7 @@ class EmotionExpert(nn.Module):
                 "normalize": self.args.get("upstream_feature_normalize"),
                 "provenance": loaded_upstream(self.args.get("upstream")),
             },
+            "predictions": predictions_name,
             "downstream_checkpoint": ckpt,
             "data": results.data_provenance(self.datarc["root"]),
             "config": {"downstream_expert": self.conf, "runner": self.args.get("runner"),
@@ -128,6 +135,8 @@ class EmotionExpert(nn.Module):
             "git_commit": results.git_commit(),
             "command": results.command_line(),
             "created": results.now(),
+            "engine": "s3prl",
+            "layer_weights": featurizer_weights(ckpt),
         }
         path = results.write_json(self.expdir / f"result-{split}-{stem}.json", row)
         tqdm.write(f"[{self.task}] result row written to {path}")
@@ -148,6 +157,15 @@ class EmotionExpert(nn.Module):
         results.write_json(path, payload)
         counts = {name: len(self.splits[name]) for name in SPLITS}
         tqdm.write(f"[{self.task}] split {self.split_description.get('split')}: {counts} -> {path}")
+
+
+def featurizer_weights(ckpt: str | None) -> list[float] | None:
+    """The softmax layer weights s3prl's Featurizer learned, from the evaluated checkpoint (None
+    without a checkpoint or for a single-layer upstream, which has no weights)."""
+    if not ckpt:
+        return None
+    weights = torch.load(ckpt, map_location="cpu", weights_only=True).get("Featurizer", {}).get("weights")
+    return None if weights is None else [float(w) for w in weights.float().softmax(dim=-1)]
 
 
 def prepare_utterances(spec, datarc: dict, objective) -> tuple[list[Utterance], list[str]]:
