@@ -115,30 +115,41 @@ def batched_metric(scorer: Scorer):
     objective, metric = scorer.objective, scorer.metric
     if isinstance(objective, Classification) and metric == "weighted_f1":
         return _weighted_f1_from_confusions(scorer)
-    if isinstance(objective, Regression) and not scorer.grouped:
+    if isinstance(objective, Regression):
         names = {f"{a}_ccc": i for i, a in enumerate(objective.attributes)}
         if metric == "mean_ccc" or metric in names:
             return _ccc_batched(scorer, names.get(metric))
     return None
 
 
+def _draw_counts(units: np.ndarray, source: np.ndarray, n_systems: int, n_units: int) -> np.ndarray:
+    """b x (systems * units): how often each resample takes each unit from each system."""
+    b = len(units)
+    flat = (np.arange(b)[:, None] * n_systems + source) * n_units + units
+    return np.bincount(flat.ravel(), minlength=b * n_systems * n_units).reshape(b, n_systems * n_units).astype(float)
+
+
+def _per_unit_sums(scorer: Scorer, features: np.ndarray) -> np.ndarray:
+    """(systems * units) x F: each system's per-utterance ``features`` (systems x utterances x F)
+    summed over the utterances of each unit."""
+    sums = np.zeros((features.shape[0], scorer.n_units, features.shape[2]))
+    for system in range(features.shape[0]):
+        np.add.at(sums[system], scorer.unit_of, features[system])
+    return sums.reshape(-1, features.shape[2])
+
+
 def _weighted_f1_from_confusions(scorer: Scorer):
     """Weighted F1 (scikit-learn's ``average="weighted"``, ``zero_division=0``) of each resample from
-    its confusion matrix, summed from per-(system, unit) confusion counts."""
+    its confusion matrix: per-(system, unit) confusion counts, summed by the draw counts."""
     k = scorer.objective.output_dim
     true = np.asarray(scorer.targets)
-    counts = np.zeros((len(scorer.outputs), scorer.n_units, k * k))
-    for system, outputs in enumerate(scorer.outputs):
-        # an output is a class index, or (class index, probabilities) for segment objectives
-        classes = np.array([o[0] if isinstance(o, (list, tuple)) else o for o in outputs])
-        np.add.at(counts[system], (scorer.unit_of, true * k + classes), 1)
-    n_systems, n_units = counts.shape[:2]
+    # an output is a class index, or (class index, probabilities) for segment objectives
+    classes = np.array([[o[0] if isinstance(o, (list, tuple)) else o for o in outputs] for outputs in scorer.outputs])
+    cells = np.eye(k * k)[true * k + classes]  # systems x utterances x k*k, one-hot (true, predicted)
+    sums = _per_unit_sums(scorer, cells)
 
     def score(units: np.ndarray, source: np.ndarray) -> np.ndarray:
-        b = len(units)
-        flat = (np.arange(b)[:, None] * n_systems + source) * n_units + units
-        drawn = np.bincount(flat.ravel(), minlength=b * n_systems * n_units).reshape(b, n_systems, n_units)
-        confusion = np.einsum("bsu,suk->bk", drawn, counts).reshape(b, k, k)
+        confusion = (_draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums).reshape(-1, k, k)
         support, predicted, hits = confusion.sum(2), confusion.sum(1), np.diagonal(confusion, axis1=1, axis2=2)
         denominator = support + predicted
         f1 = np.divide(2 * hits, denominator, out=np.zeros_like(hits), where=denominator > 0)
@@ -148,18 +159,22 @@ def _weighted_f1_from_confusions(scorer: Scorer):
 
 
 def _ccc_batched(scorer: Scorer, attribute: int | None):
-    """CCC of each resample through the objective's own ``ccc`` (batched over resamples)."""
-    import torch
+    """CCC (``concordance.ccc``: population moments, its EPS) of each resample from the
+    per-(system, unit) sums of pred, pred^2, true, true^2 and pred * true, summed by the draw counts."""
+    from care_superb.downstream.concordance import EPS
 
-    from care_superb.downstream.concordance import ccc
-
-    true = torch.tensor(scorer.targets, dtype=torch.float64)[torch.from_numpy(np.concatenate(scorer.members))]
-    outputs = torch.stack([torch.tensor(o, dtype=torch.float64) for o in scorer.outputs])
-    outputs = outputs[:, torch.from_numpy(np.concatenate(scorer.members))]  # unit order (one utterance each)
+    true = np.asarray(scorer.targets, dtype=np.float64)
+    pred = np.asarray(scorer.outputs, dtype=np.float64)  # systems x utterances x attributes
+    true = np.broadcast_to(true, pred.shape)
+    sums = _per_unit_sums(scorer, np.concatenate([pred, pred * pred, true, true * true, pred * true], axis=2))
 
     def score(units: np.ndarray, source: np.ndarray) -> np.ndarray:
-        u, s = torch.from_numpy(units), torch.from_numpy(source)
-        values = ccc(outputs[s, u], true[u], dim=1)
-        return (values.mean(1) if attribute is None else values[:, attribute]).numpy()
+        drawn = _draw_counts(units, source, len(scorer.outputs), scorer.n_units)
+        n = drawn.sum(1, keepdims=True)
+        mean_p, mean_pp, mean_t, mean_tt, mean_pt = np.split(drawn @ sums / n, 5, axis=1)
+        covariance = mean_pt - mean_p * mean_t
+        var_p, var_t = mean_pp - mean_p ** 2, mean_tt - mean_t ** 2
+        values = 2 * covariance / (var_p + var_t + (mean_p - mean_t) ** 2 + EPS)
+        return values.mean(1) if attribute is None else values[:, attribute]
 
     return score
