@@ -65,7 +65,7 @@ def layer_weights(ckpt: str | None) -> list[float] | None:
 
     state = torch.load(ckpt, map_location="cpu", weights_only=True).get("Featurizer") or {}
     weights = state.get("weights")
-    return None if weights is None else [round(float(w), 6) for w in torch.softmax(weights.float(), dim=-1)]
+    return None if weights is None else [float(w) for w in torch.softmax(weights.float(), dim=-1)]
 
 
 def now() -> str:

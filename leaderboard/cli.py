@@ -1,0 +1,34 @@
+"""``care-superb leaderboard RESULTS... --out DIR``: the paper's tables and figures from result rows."""
+from __future__ import annotations
+
+import sys
+
+HELP = "regenerate the tables (Markdown, CSV, LaTeX) and figures from result rows"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("results", nargs="+",
+                        help="result rows (result-test-*.json), or folders searched recursively for them")
+    parser.add_argument("--out", required=True, help="folder for the tables and figures")
+    parser.add_argument("--allow-mixed-heads", action="store_true",
+                        help="tabulate rows of one task trained with different head configurations")
+    parser.add_argument("--resamples", type=int, default=1000,
+                        help="bootstrap and randomisation resamples per cell (default 1000)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+
+
+def run(args) -> int:
+    from care_superb.leaderboard.make import make_leaderboard
+    from care_superb.leaderboard.rows import LeaderboardError
+
+    if args.resamples < 100:
+        print("care-superb leaderboard: --resamples must be at least 100", file=sys.stderr)
+        return 2
+    try:
+        text, written = make_leaderboard(args.results, args.out, args.allow_mixed_heads, args.resamples, args.seed)
+    except LeaderboardError as err:
+        print(f"care-superb leaderboard: {err}", file=sys.stderr)
+        return 2
+    print(text)
+    print(f"[leaderboard] wrote {len(written)} files to {args.out}")
+    return 0

@@ -1,0 +1,77 @@
+"""Rows in, every table and figure out; the same input always gives the same bytes."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tqdm import tqdm
+
+from care_superb.leaderboard import figures, render, stats
+from care_superb.leaderboard.aggregate import build_cells
+from care_superb.leaderboard.rows import find_row_files, load_rows
+from care_superb.leaderboard.scoring import known_tasks
+from care_superb.leaderboard.tables import TABLES, Table, build_table, compute_intervals, compute_tests
+
+
+def make_leaderboard(results: list[str | Path], out: str | Path, allow_mixed_heads: bool = False,
+                     resamples: int = 1000, seed: int = 0) -> tuple[str, list[Path]]:
+    """Write every table (md, csv, tex), the figures and ``leaderboard.md`` under ``out``; returns
+    the Markdown and the files written."""
+    rows = load_rows(find_row_files(results), known_tasks())
+    columns = {c.key: c for spec in TABLES for c in spec.columns}
+    cells = build_cells(rows, list(columns.values()))
+    tables = [t for t in (build_table(spec, rows, cells, allow_mixed_heads) for spec in TABLES) if t is not None]
+
+    scorers = stats.Scorers()
+    work = sum(sum(c.present for c in t.cells.values()) for t in tables)
+    with tqdm(total=2 * work, desc="leaderboard: intervals and tests", unit="cell", mininterval=2, leave=False) as bar:
+        for table in tables:
+            compute_intervals(table, scorers, resamples, seed, bar)
+            compute_tests(table, scorers, resamples, seed, bar)
+
+    out = Path(out)
+    out.mkdir(parents=True, exist_ok=True)
+    written = []
+    for table in tables:
+        for suffix, text in (("md", render.markdown(table)), ("csv", render.csv(table)), ("tex", render.latex(table))):
+            written.append(write_text(out / f"{table.spec.name}.{suffix}", text))
+        figure = figures.scores(table)
+        if figure is not None:
+            written += figures.save(figure, out, f"{table.spec.name}_scores")
+    heatmap, figure_notes = figures.layer_weights(rows)
+    if heatmap is not None:
+        written += figures.save(heatmap, out, "layer_weights")
+    summary = overview(tables, rows, figure_notes, resamples, seed)
+    written.append(write_text(out / "leaderboard.md", summary))
+    remove_stale(out, written)
+    return summary, written
+
+
+def remove_stale(out: Path, written: list[Path]) -> None:
+    """Outputs of an earlier run that this input no longer makes (a table without rows now)."""
+    ours = [f"{spec.name}{suffix}" for spec in TABLES for suffix in (".md", ".csv", ".tex", "_scores.png", "_scores.pdf")]
+    for name in ours + ["layer_weights.png", "layer_weights.pdf"]:
+        if out / name not in written and (out / name).is_file():
+            (out / name).unlink()
+
+
+def overview(tables: list[Table], rows, figure_notes: list[str], resamples: int, seed: int) -> str:
+    made = {t.spec.name for t in tables}
+    lines = ["# Leaderboard", "",
+             f"From {len(rows)} result rows; {resamples} bootstrap resamples and {resamples} randomisation "
+             f"resamples per cell (seed {seed}).", ""]
+    for table in tables:
+        lines.append(render.markdown(table))
+    for spec in TABLES:
+        if spec.name not in made:
+            lines.append(f"{spec.title}: not made, no rows for it" + (" (CARE and at least one of its ablations, "
+                         "care_acoustic* / care_semantic*)" if spec.min_groups > 1 else "") + ".")
+    lines += [""] + [f"- {note}" for note in figure_notes]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write_text(path: Path, text: str) -> Path:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text)
+    os.replace(tmp, path)
+    return path

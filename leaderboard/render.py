@@ -1,0 +1,191 @@
+"""A filled table as Markdown and LaTeX (pandas; tabulate / booktabs) and as a long CSV, with the
+same markers and footnotes in each."""
+from __future__ import annotations
+
+import io
+import math
+
+import pandas as pd
+
+from care_superb.leaderboard import stats
+from care_superb.leaderboard.tables import BEST, WORSE, Comparison, Table
+
+SYNTHETIC, RANDOM = "§", "¶"
+MISSING = {"md": "–", "tex": "--"}
+LATEX_MARKS = {BEST: "$^{*}$", WORSE: "$^{\\dagger}$", SYNTHETIC: "\\S", RANDOM: "\\P"}
+NO_COMPARISON = Comparison("", None)
+
+
+def columns(table: Table) -> list[tuple[str, str]]:
+    return [(c.key, c.title) for c in table.spec.columns] + [("average", "Average")]
+
+
+def label_marks(table: Table, label: str) -> str:
+    flags = table.flags(label)
+    return (SYNTHETIC if flags["synthetic"] else "") + (RANDOM if flags["random_weights"] else "")
+
+
+def best_means(table: Table) -> dict[str, float]:
+    best = {}
+    for key, _ in columns(table):
+        means = [c.mean for c in (table.cell(label, key) for label in table.labels) if c is not None and c.present]
+        if means:
+            best[key] = max(means)
+    return best
+
+
+def number(table: Table, value: float) -> str:
+    return f"{value * table.spec.scale:.{table.spec.digits}f}"
+
+
+def cell_text(table: Table, label: str, key: str, best: float | None, fmt: str) -> str:
+    cell = table.cell(label, key)
+    if cell is None or not cell.present:
+        return MISSING[fmt]
+    mean = number(table, cell.mean)
+    if best is not None and math.isclose(cell.mean, best, rel_tol=0, abs_tol=1e-12):
+        mean = f"**{mean}**" if fmt == "md" else f"\\textbf{{{mean}}}"
+    pm = " ± " if fmt == "md" else " $\\pm$ "
+    text = mean + (pm + number(table, cell.std) if cell.std is not None else "")
+    if cell.ci is not None:
+        interval = f"[{number(table, cell.ci[0])}, {number(table, cell.ci[1])}]"
+        text += f" {interval}" if fmt == "md" else f" {{\\scriptsize {interval}}}"
+    marker = table.comparisons.get((label, key), NO_COMPARISON).marker
+    return text + (marker if fmt == "md" else LATEX_MARKS.get(marker, ""))
+
+
+def heading(table: Table) -> str:
+    return f"{table.spec.title}: {table.spec.what} on the test split"
+
+
+def footnotes(table: Table) -> list[tuple[str, str]]:
+    """(marker, text) pairs; the first (empty marker) says what a cell holds."""
+    notes = [("", "Cell: mean ± std over training seeds (folds, or several splits, averaged within a seed first) "
+                  "[95% percentile-bootstrap interval over test utterances, resampled per test set]. Bold: best in "
+                  "its column. Average: over the table's columns, only where all are present. –: no result.")]
+    marks = {c.marker for c in table.comparisons.values()}
+    test = (f"approximate randomisation test against the best other upstream of this table, paired on the same "
+            f"test utterances, two-sided, p < {stats.ALPHA}, not corrected for multiple comparisons")
+    if BEST in marks:
+        notes.append((BEST, f"best in its column and significantly better than the runner-up ({test})"))
+    if WORSE in marks:
+        notes.append((WORSE, "significantly worse than the best in its column" + ("" if BEST in marks else f" ({test})")))
+    if any(table.flags(label)["synthetic"] for label in table.labels):
+        notes.append((SYNTHETIC, "results computed on SYNTHETIC data (espeak-ng speech in the corpus's layout), in "
+                                 "some or all cells of the row: they show that the pipeline works, not how well the "
+                                 "upstream recognises emotion"))
+    if any(table.flags(label)["random_weights"] for label in table.labels):
+        notes.append((RANDOM, "upstream with RANDOM (never trained) weights in some or all cells of the row"))
+    return notes
+
+
+def plain_notes(table: Table) -> list[str]:
+    notes = []
+    unknown = [label for label in table.labels if table.flags(label)["unknown_weights"]]
+    if unknown:
+        notes.append(f"Rows that do not say whether their upstream weights were trained: {', '.join(unknown)}.")
+    untested = sorted({f"{label} vs {c.compared_with}" for (label, _), c in table.comparisons.items()
+                       if c.p_value is None})
+    if untested:
+        notes.append(f"Not tested (no rows on the same test utterances with the same fold and seed): {'; '.join(untested)}.")
+    if any(group == "uncategorised" for group, _ in table.groups):
+        notes.append("uncategorised: rows without benchmark.category (written outside `care-superb bench`).")
+    if table.spec.name == "table2":
+        notes.append("CARE's ablations (care_acoustic*, care_semantic*) are in Table IV.")
+    for key, title in columns(table)[:-1]:
+        shown = [c for c in (table.cell(label, key) for label in table.labels) if c is not None and c.present]
+        if shown:
+            folds = sorted({len(rows) for c in shown for rows in c.by_seed.values()})
+            seeds = sorted({c.n_seeds for c in shown})
+            notes.append(f"{title}: metric {table.metrics[key]}; {'/'.join(map(str, folds))} fold(s) or split(s) "
+                         f"per seed; {'/'.join(map(str, seeds))} seed(s).")
+    return notes + sorted(set(table.notes))
+
+
+def frame(table: Table, fmt: str) -> tuple[pd.DataFrame, list[str]]:
+    """The cells as text, indexed by (group, upstream), and each upstream's provenance marks."""
+    best = best_means(table)
+    records, index, marks = [], [], []
+    for group, labels in table.groups:
+        for label in labels:
+            records.append([cell_text(table, label, key, best.get(key), fmt) for key, _ in columns(table)])
+            index.append((group, label))
+            marks.append(label_marks(table, label))
+    return pd.DataFrame(records, columns=[title for _, title in columns(table)],
+                        index=pd.MultiIndex.from_tuples(index, names=["group", "upstream"])), marks
+
+
+def markdown(table: Table) -> str:
+    df, marks = frame(table, "md")
+    df = df.reset_index()
+    df["upstream"] = [label + m for label, m in zip(df["upstream"], marks)]
+    df["group"] = [g if i == 0 or g != df["group"][i - 1] else "" for i, g in enumerate(df["group"])]
+    lines = [f"### {heading(table)}", "", df.to_markdown(index=False, disable_numparse=True), ""]
+    lines += [f"{mark} {text}".strip() for mark, text in footnotes(table)]
+    lines += [""] + [f"- {note}" for note in plain_notes(table)]
+    return "\n".join(lines) + "\n"
+
+
+def latex(table: Table) -> str:
+    df, marks = frame(table, "tex")
+    df.index = pd.MultiIndex.from_tuples(
+        [(escape(g), escape(lab) + "".join(LATEX_MARKS[m] for m in mark)) for (g, lab), mark in zip(df.index, marks)])
+    lines = df.style.to_latex(hrules=True, multirow_align="t", column_format="ll" + "c" * len(df.columns)).splitlines()
+    # A booktabs rule between the groups (Styler draws none between index groups).
+    first = lines.index("\\midrule") + 1
+    starts = [first + sum(len(labels) for _, labels in table.groups[:i]) for i in range(1, len(table.groups))]
+    for at in reversed(starts):
+        lines.insert(at, "\\midrule")
+    notes = [f"{''.join(LATEX_MARKS.get(c, c) for c in mark)} {escape_text(text)}".strip() for mark, text in footnotes(table)]
+    return ("% requires \\usepackage{booktabs,multirow,graphicx}\n\\begin{table*}[t]\n\\centering\n"
+            f"\\caption{{{escape_text(heading(table))}}}\n\\label{{tab:{table.spec.name}}}\n"
+            "\\resizebox{\\textwidth}{!}{%\n" + "\n".join(lines) + "\n}\n"
+            "\\par\\smallskip\\footnotesize\n" + " \\\\\n".join(notes) + "\n\\end{table*}\n")
+
+
+def csv(table: Table) -> str:
+    """Long form: one line per upstream and column, with every number the cell is made of."""
+    records = []
+    for group, labels in table.groups:
+        for label in labels:
+            for key, title in columns(table):
+                cell = table.cell(label, key)
+                present = cell is not None and cell.present
+                rows = [r for r, _, _ in cell.weights()] if present else []
+                test = table.comparisons.get((label, key), NO_COMPARISON)
+                scaled = lambda v: None if v is None else round(v * table.spec.scale, 10)  # noqa: E731
+                records.append({
+                    "table": table.spec.name, "group": group, "upstream": label, "column": title,
+                    "metric": "mean of the columns" if key == "average" else table.metrics.get(key),
+                    "unit": table.spec.what,
+                    "mean": scaled(cell.mean) if present else None,
+                    "std": scaled(cell.std) if present else None,
+                    "n_seeds": (cell.n_seeds or None) if present else None,
+                    "ci_low": scaled(cell.ci[0]) if present and cell.ci else None,
+                    "ci_high": scaled(cell.ci[1]) if present and cell.ci else None,
+                    "compared_with": test.compared_with or None,
+                    "p_value": test.p_value,
+                    "marker": test.marker,
+                    "synthetic_data": any(r.synthetic for r in rows) if rows else None,
+                    "random_weights": any(r.random_weights is True for r in rows) if rows else None,
+                    "result_rows": ";".join(sorted({str(r.path) for r in rows})),
+                })
+    frame_ = pd.DataFrame.from_records(records)
+    frame_["n_seeds"] = frame_["n_seeds"].astype("Int64")
+    out = io.StringIO()
+    for mark, text in footnotes(table):
+        out.write(f"# {mark} {text}".replace("#  ", "# ") + "\n")
+    frame_.to_csv(out, index=False, lineterminator="\n")
+    return out.getvalue()
+
+
+LATEX_SPECIAL = {"\\": "\\textbackslash{}", "&": "\\&", "%": "\\%", "$": "\\$", "#": "\\#", "_": "\\_",
+                 "{": "\\{", "}": "\\}", "~": "\\textasciitilde{}", "^": "\\textasciicircum{}"}
+
+
+def escape(text: str) -> str:
+    return "".join(LATEX_SPECIAL.get(ch, ch) for ch in str(text))
+
+
+def escape_text(text: str) -> str:
+    return escape(text).replace("±", "$\\pm$").replace("–", "--").replace("<", "$<$").replace(">", "$>$")

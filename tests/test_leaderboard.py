@@ -1,0 +1,355 @@
+"""The leaderboard on result rows written in the contracts' format (tests/leaderboard_rows.py)."""
+from __future__ import annotations
+
+import json
+import statistics
+import zlib
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from care_superb.leaderboard import figures, stats
+from care_superb.leaderboard.aggregate import build_cells
+from care_superb.leaderboard.make import make_leaderboard
+from care_superb.leaderboard.rows import LeaderboardError, find_row_files, load_rows
+from care_superb.leaderboard.scoring import Scorer, known_tasks
+from care_superb.leaderboard.tables import TABLES, build_table
+from leaderboard_rows import labels, predict, write_row
+
+RESAMPLES = 200
+TASK_CLASSES = {"emodb": 7, "ravdess_song": 6, "cafe": 7, "meld": 7, "cmu_mosi": 2, "iemocap4": 4, "iemocap6": 6}
+
+
+def table_csv(out, name="table2") -> pd.DataFrame:
+    return pd.read_csv(out / f"{name}.csv", comment="#")
+
+
+def cell(df: pd.DataFrame, upstream: str, column: str) -> pd.Series:
+    found = df[(df.upstream == upstream) & (df.column == column)]
+    assert len(found) == 1, (upstream, column, df)
+    return found.iloc[0]
+
+
+def classification_row(root, task, upstream, accuracy, n=120, seed=1337, data_seed=0, **kw):
+    k = TASK_CLASSES[task]
+    y = labels(n, k, seed=data_seed)
+    return write_row(root / upstream / task / f"{kw.get('fold')}-{seed}", task, upstream, y,
+                     predict(y, accuracy, k, seed=zlib.crc32(f"{upstream}/{seed}/{kw.get('fold')}".encode())), seed=seed, **kw)
+
+
+def daic_row(root, upstream, accuracy, seed=1337, objective=None, **kw):
+    """Interview segments: keys <recording>/segNN, outputs [class, probabilities]."""
+    keys, targets = [], []
+    for rec in range(12):
+        label = rec % 2
+        for s in range(5):
+            keys.append(f"{300 + rec}_P/seg{s:02d}")
+            targets.append(label)
+    classes = predict(targets, accuracy, 2, seed=seed)
+    outputs = [[c, [0.3, 0.7] if c else [0.7, 0.3]] for c in classes]
+    return write_row(root / upstream / "daic_woz" / str(seed), "daic_woz", upstream, targets, outputs, keys,
+                     seed=seed, objective=objective or {}, **kw)
+
+
+# -- aggregation -----------------------------------------------------------------------------------
+
+def test_folds_are_averaged_within_a_seed_then_mean_and_std_across_seeds(tmp_path):
+    rows = tmp_path / "rows"
+    for seed, base in ((1, 0.5), (2, 0.7)):
+        for fold in range(1, 6):
+            classification_row(rows, "iemocap4", "hubert", base + 0.04 * fold, n=60 + 10 * fold, seed=seed,
+                               data_seed=fold, fold=fold)
+    # a third seed lacking fold 5: left out, and said so
+    for fold in range(1, 5):
+        classification_row(rows, "iemocap4", "hubert", 0.9, n=60, seed=3, data_seed=fold, fold=fold)
+    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+
+    wf1 = {}
+    for path in sorted(rows.rglob("result-test-*.json")):
+        row = json.loads(path.read_text())
+        wf1.setdefault(row["seed"], {})[row["protocol"]["fold"]] = row["metrics"]["weighted_f1"]
+    per_seed = [statistics.fmean(wf1[s].values()) for s in (1, 2)]
+    got = cell(table_csv(tmp_path / "out"), "hubert", "IEMOCAP-4")
+    assert got["mean"] == pytest.approx(100 * statistics.fmean(per_seed), abs=1e-8)
+    assert got["std"] == pytest.approx(100 * statistics.stdev(per_seed), abs=1e-8)
+    # not the std over all ten rows: the order of averaging matters
+    assert got["std"] != pytest.approx(100 * statistics.stdev([*wf1[1].values(), *wf1[2].values()]), abs=1e-3)
+    assert got["n_seeds"] == 2
+    assert "seed 3 left out, it lacks fold(s) 5" in text
+
+
+def test_tables_have_the_papers_shape_and_missing_cells_stay_missing(tmp_path):
+    rows = tmp_path / "rows"
+    for task in ("iemocap4", "iemocap6", "meld", "cmu_mosi", "ravdess_song", "cafe", "emodb"):
+        classification_row(rows, task, "care", 0.8, n=40, category="base")
+        classification_row(rows, task, "sonar", 0.6, n=40, category="large")
+        classification_row(rows, task, "care_acoustic", 0.7, n=40, category="base")
+    daic_row(rows, "care", 0.8, category="base")
+    daic_row(rows, "care_acoustic", 0.7, category="base")
+    classification_row(rows, "emodb", "fbank_no_cmvn", 0.4, n=40, category=None)  # no benchmark block
+    y = np.random.default_rng(0).normal(size=(40, 3))
+    write_row(rows / "care" / "msp", "msp_improv", "care", y.tolist(), (0.8 * y).tolist(), fold=0, split=0)
+    text, written = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    out = tmp_path / "out"
+
+    header = (out / "table2.md").read_text().splitlines()[2]
+    titles = [c.strip() for c in header.strip("|").split("|")]
+    assert titles == ["group", "upstream", "IEMOCAP-4", "IEMOCAP-6", "MELD", "CMU-MOSI", "DAIC-WOZ", "RAVDESS-Song",
+                      "CaFE", "EmoDB", "Average"]
+    t2 = table_csv(out)
+    assert list(dict.fromkeys(t2.group)) == ["base", "large", "uncategorised"]
+    assert "care_acoustic" not in set(t2.upstream)  # ablations are Table IV's
+    assert "uncategorised: rows without benchmark.category" in text
+    # the average of all eight columns, and missing where one is missing (never a zero)
+    care = t2[t2.upstream == "care"].set_index("column")
+    assert care.loc["Average", "mean"] == pytest.approx(care["mean"].drop("Average").mean(), abs=1e-8)
+    assert pd.isna(cell(t2, "sonar", "DAIC-WOZ")["mean"]) and pd.isna(cell(t2, "sonar", "Average")["mean"])
+    sonar_line = next(line for line in (out / "table2.md").read_text().splitlines() if "| sonar" in line)
+    assert sonar_line.count("–") == 2 and " 0.0 " not in sonar_line
+    assert "--" in (out / "table2.tex").read_text()
+
+    t4 = table_csv(out, "table4")
+    assert list(dict.fromkeys(t4.group)) == ["CARE", "acoustic + common"]
+    assert set(t4.upstream) == {"care", "care_acoustic"}
+    t3 = table_csv(out, "table3")
+    assert list(t3.column) == ["Valence", "Arousal", "Dominance", "Average"]
+    assert t3.set_index("column").loc["Average", "mean"] == pytest.approx(
+        json.loads((rows / "care" / "msp" / "result-test-dev-best.json").read_text())["metrics"]["mean_ccc"])
+    assert {p.name for p in written} >= {"table2.md", "table2.csv", "table2.tex", "table3.tex", "table4.md",
+                                         "table2_scores.png", "table2_scores.pdf", "leaderboard.md"}
+
+
+def test_table_iv_needs_an_ablation_and_a_rerun_removes_what_it_no_longer_makes(tmp_path):
+    rows, out = tmp_path / "rows", tmp_path / "out"
+    classification_row(rows, "emodb", "care", 0.7)
+    ablation = classification_row(rows, "emodb", "care_semantic_local", 0.6)
+    make_leaderboard([rows], out, resamples=RESAMPLES)
+    assert set(table_csv(out, "table4").group) == {"CARE", "semantic + common"}
+    ablation.unlink()
+    text, _ = make_leaderboard([rows], out, resamples=RESAMPLES)
+    assert not (out / "table4.md").exists() and not (out / "table4_scores.png").exists()
+    assert "Table IV: CARE and its encoders: not made" in text
+
+
+# -- statistics ------------------------------------------------------------------------------------
+
+def interval(tmp_path, name, n, seed=0):
+    rows = tmp_path / name
+    classification_row(rows, "emodb", "hubert", 0.7, n=n)
+    make_leaderboard([rows], tmp_path / f"{name}-out-{seed}", resamples=RESAMPLES, seed=seed)
+    return cell(table_csv(tmp_path / f"{name}-out-{seed}"), "hubert", "EmoDB")
+
+
+def test_bootstrap_interval_brackets_the_score_narrows_with_more_utterances_and_is_seeded(tmp_path):
+    small, large = interval(tmp_path, "small", 50), interval(tmp_path, "large", 800)
+    for c in (small, large):
+        assert c["ci_low"] < c["mean"] < c["ci_high"]
+    # about sqrt(50 / 800) = 0.25 as wide
+    assert (large["ci_high"] - large["ci_low"]) < 0.5 * (small["ci_high"] - small["ci_low"])
+    again, other_seed = interval(tmp_path, "small", 50), interval(tmp_path, "small", 50, seed=1)
+    assert (again["ci_low"], again["ci_high"]) == (small["ci_low"], small["ci_high"])
+    assert (other_seed["ci_low"], other_seed["ci_high"]) != (small["ci_low"], small["ci_high"])
+
+
+def test_seeds_on_one_test_set_share_each_resample(tmp_path):
+    """Seed-to-seed spread is the ± ; the interval is over test utterances only: two seeds with the
+    same predictions must not look like twice the test data."""
+    rows = tmp_path / "rows"
+    y = labels(200, 7, seed=4)
+    p = predict(y, 0.6, 7, seed=4)
+    write_row(rows / "one", "emodb", "one", y, p, seed=1)
+    for seed in (1, 2):
+        write_row(rows / f"two-{seed}", "emodb", "two", y, p, seed=seed)
+    make_leaderboard([rows], tmp_path / "out", resamples=1000)
+    one, two = (cell(table_csv(tmp_path / "out"), u, "EmoDB") for u in ("one", "two"))
+    # independent resamples per seed would shrink it to about 1/sqrt(2) = 0.71 of the width
+    assert (two["ci_high"] - two["ci_low"]) / (one["ci_high"] - one["ci_low"]) > 0.85
+    assert two["std"] == 0 and pd.isna(one["std"])
+
+
+def test_interview_metric_resamples_recordings_not_segments(tmp_path):
+    path = daic_row(tmp_path, "care", 0.75, objective={"selection": "interview_weighted_f1"})
+    (row,) = load_rows([path], known_tasks())
+    scorer = Scorer([row], "interview_weighted_f1")
+    assert scorer.n_units == 12 and scorer.batched is None  # the objective itself scores each resample
+    low, high = stats.bootstrap_interval([(scorer, 1.0, "t")], RESAMPLES, np.random.default_rng(0))
+    assert low <= row.data["metrics"]["interview_weighted_f1"] <= high and low < high
+
+
+def paired(tmp_path, name, acc_a, acc_b, shuffle_b=False, same=False):
+    rows = tmp_path / name
+    y = labels(300, 7, seed=3)
+    a = predict(y, acc_a, 7, seed=1)
+    b = a if same else predict(y, acc_b, 7, seed=2)
+    keys = [f"u{i:03d}" for i in range(300)]
+    write_row(rows / "a", "emodb", "alpha", y, a, keys)
+    order = np.random.default_rng(0).permutation(300) if shuffle_b else np.arange(300)
+    write_row(rows / "b", "emodb", "beta", [y[i] for i in order], [b[i] for i in order], [keys[i] for i in order])
+    text, _ = make_leaderboard([rows], tmp_path / f"{name}-out", resamples=RESAMPLES)
+    t2 = table_csv(tmp_path / f"{name}-out")
+    return cell(t2, "alpha", "EmoDB"), cell(t2, "beta", "EmoDB"), text
+
+
+def test_paired_test_finds_a_clearly_better_system_and_pairs_utterances_by_key(tmp_path):
+    alpha, beta, text = paired(tmp_path, "clear", 0.8, 0.55)
+    assert alpha["p_value"] < 0.05 and alpha["marker"] == "*" and alpha["compared_with"] == "beta"
+    assert beta["p_value"] == alpha["p_value"] and beta["marker"] == "†"
+    assert "| alpha" in text and "]*" in text and "]†" in text
+    shuffled_alpha, _, _ = paired(tmp_path, "shuffled", 0.8, 0.55, shuffle_b=True)
+    assert shuffled_alpha["p_value"] == alpha["p_value"]
+
+
+def test_paired_test_finds_nothing_between_identical_systems(tmp_path):
+    alpha, beta, text = paired(tmp_path, "same", 0.7, 0.7, same=True)
+    assert alpha["p_value"] == 1.0 and beta["p_value"] == 1.0
+    assert pd.isna(alpha["marker"]) and pd.isna(beta["marker"])
+    assert "approximate randomisation" not in text  # no marker, so no footnote for it
+
+
+@pytest.mark.parametrize("task", ["emodb", "daic_woz", "msp_improv"])
+def test_batched_metrics_equal_the_objective_on_any_resample(tmp_path, task):
+    rng = np.random.default_rng(5)
+    if task == "emodb":
+        y = labels(25, 7, seed=1)  # small: resamples miss classes
+        paths = [write_row(tmp_path / s, task, s, y, predict(y, acc, 7, seed=i)) for i, (s, acc) in
+                 enumerate((("a", 0.6), ("b", 0.3)))]
+        metric = "weighted_f1"
+    elif task == "daic_woz":
+        paths = [daic_row(tmp_path, s, acc) for s, acc in (("a", 0.8), ("b", 0.5))]
+        metric = "weighted_f1"
+    else:
+        y = rng.normal(size=(30, 3))
+        paths = [write_row(tmp_path / s, task, s, y.tolist(), (w * y + rng.normal(size=y.shape)).tolist(), fold=0)
+                 for s, w in (("a", 0.9), ("b", 0.2))]
+        metric = "arousal_ccc"
+    rows = load_rows(paths, known_tasks())
+    scorer = Scorer(rows, metric)
+    assert scorer.batched is not None
+    units = rng.integers(0, scorer.n_units, size=(40, scorer.n_units))
+    source = rng.integers(0, 2, size=units.shape)
+    np.testing.assert_allclose(scorer.batched(units, source), scorer._generic(units, source), rtol=0, atol=1e-12)
+
+
+def test_a_batched_metric_that_disagrees_with_the_objective_is_dropped(tmp_path):
+    y = labels(40, 7)
+    (row,) = load_rows([write_row(tmp_path, "emodb", "a", y, predict(y, 0.6, 7))], known_tasks())
+    scorer = Scorer([row], "weighted_f1")
+    scorer.batched = lambda units, source: np.zeros(len(units))
+    units = np.random.default_rng(0).integers(0, scorer.n_units, size=(5, scorer.n_units))
+    with pytest.warns(UserWarning, match="disagrees with the Classification objective"):
+        values = scorer(units)
+    np.testing.assert_allclose(values, scorer._generic(units, np.zeros_like(units)))
+
+
+# -- provenance markers, determinism, heads ----------------------------------------------------------
+
+def test_synthetic_data_and_random_weights_are_marked_in_every_format_and_figure(tmp_path):
+    rows = tmp_path / "rows"
+    classification_row(rows, "emodb", "care", 0.7, synthetic=True, random_weights=True, layer_weights=[0.5, 0.25, 0.25])
+    classification_row(rows, "emodb", "hubert", 0.6)
+    out = tmp_path / "out"
+    make_leaderboard([rows], out, resamples=RESAMPLES)
+    md, tex, raw_csv = ((out / f"table2.{s}").read_text() for s in ("md", "tex", "csv"))
+    assert "| care§¶" in md and "| hubert " in md
+    assert "§ results computed on SYNTHETIC data" in md and "¶ upstream with RANDOM (never trained) weights" in md
+    assert "care\\S\\P" in tex and "\\S results computed on SYNTHETIC data" in tex and "\\P upstream with RANDOM" in tex
+    assert "# § results computed on SYNTHETIC data" in raw_csv and "# ¶ upstream with RANDOM" in raw_csv
+    t2 = table_csv(out)
+    assert cell(t2, "care", "EmoDB")["synthetic_data"] and cell(t2, "care", "EmoDB")["random_weights"]
+    assert not cell(t2, "hubert", "EmoDB")["synthetic_data"]
+
+    loaded = load_rows(find_row_files([rows]), known_tasks())
+    table = build_table(TABLES[0], loaded, build_cells(loaded, list(TABLES[0].columns)), False)
+    assert "SYNTHETIC DATA + RANDOM UPSTREAM WEIGHTS" in figures.scores(table).get_suptitle()
+    heatmap, notes = figures.layer_weights(loaded)
+    assert "SYNTHETIC DATA" in heatmap.get_suptitle()
+    assert heatmap.axes[0].get_title() == "care (synthetic data, random upstream weights)"
+    assert any("No learned layer weights in the rows of hubert" in n for n in notes)
+    assert (out / "layer_weights.png").is_file() and (out / "layer_weights.pdf").is_file()
+
+
+def test_the_same_input_gives_byte_identical_output(tmp_path):
+    rows = tmp_path / "rows"
+    for seed in (1, 2):
+        classification_row(rows, "emodb", "care", 0.7, seed=seed, synthetic=True, layer_weights=[0.2, 0.8])
+        classification_row(rows, "emodb", "hubert", 0.6, seed=seed, layer_weights=[0.6, 0.4])
+    y = np.random.default_rng(0).normal(size=(30, 3))
+    write_row(rows / "msp", "msp_improv", "care", y.tolist(), (0.5 * y).tolist(), fold=0)
+    files = sorted(str(p) for p in rows.rglob("result-test-*.json"))
+    make_leaderboard([rows], tmp_path / "one", resamples=RESAMPLES)
+    make_leaderboard(list(reversed(files)), tmp_path / "two", resamples=RESAMPLES)  # same rows, other order
+    one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
+    two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
+    assert one.keys() == two.keys() and {"table2_scores.png", "layer_weights.pdf", "table3.tex"} <= one.keys()
+    assert [name for name in one if one[name] != two[name]] == []
+    assert b"CreationDate" not in one["layer_weights.pdf"]
+
+
+def test_rows_with_different_heads_are_refused_unless_allowed(tmp_path):
+    rows = tmp_path / "rows"
+    a = classification_row(rows, "emodb", "care", 0.7)
+    b = classification_row(rows, "emodb", "hubert", 0.6, head={"optimizer": {"name": "TorchOptim", "lr": 1e-3}})
+    with pytest.raises(LeaderboardError) as err:
+        make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    message = str(err.value)
+    assert str(a) in message and str(b) in message and "config.optimizer" in message
+    assert "--allow-mixed-heads" in message and "config.runner.total_steps" not in message
+    text, _ = make_leaderboard([rows], tmp_path / "out", allow_mixed_heads=True, resamples=RESAMPLES)
+    assert "Mixed head configurations allowed" in text
+
+
+# -- bad input -------------------------------------------------------------------------------------
+
+def test_a_row_from_an_older_schema_names_the_file_and_the_fix(tmp_path):
+    path = classification_row(tmp_path, "emodb", "care", 0.7)
+    row = json.loads(path.read_text())
+    for version in (None, 1):
+        if version is None:
+            row.pop("schema_version")
+        else:
+            row["schema_version"] = version
+        path.write_text(json.dumps(row))
+        with pytest.raises(LeaderboardError) as err:
+            make_leaderboard([path], tmp_path / "out")
+        assert str(path) in str(err.value) and "older schema" in str(err.value)
+        assert f"python run_downstream.py -m evaluate -e {path.parent / 'dev-best.ckpt'}" in str(err.value)
+
+
+def test_bad_rows_are_all_reported_at_once_with_their_files(tmp_path):
+    missing = classification_row(tmp_path / "a", "emodb", "care", 0.7)
+    (missing.parent / "predictions-test-dev-best.json").unlink()
+    unknown = classification_row(tmp_path / "b", "emodb", "care", 0.7)
+    unknown.write_text(json.dumps({**json.loads(unknown.read_text()), "task": "emodb2"}))
+    first = classification_row(tmp_path / "c", "emodb", "hubert", 0.7)
+    twin = tmp_path / "d" / "twin"
+    twin.mkdir(parents=True)
+    for f in first.parent.iterdir():
+        (twin / f.name).write_bytes(f.read_bytes())
+    with pytest.raises(LeaderboardError) as err:
+        make_leaderboard([tmp_path], tmp_path / "out")
+    message = str(err.value)
+    assert "3 problem(s)" in message
+    assert f"{missing}: its predictions file {missing.parent / 'predictions-test-dev-best.json'} is missing" in message
+    assert f"{unknown}: unknown task 'emodb2'" in message
+    assert f"{first} and {twin / first.name} are the same cell twice" in message
+
+
+def test_predictions_that_do_not_give_the_rows_metric_are_refused(tmp_path):
+    path = classification_row(tmp_path, "emodb", "care", 0.7)
+    row = json.loads(path.read_text())
+    row["metrics"]["weighted_f1"] += 0.1
+    path.write_text(json.dumps(row))
+    with pytest.raises(LeaderboardError, match="do not belong together"):
+        make_leaderboard([path], tmp_path / "out", resamples=RESAMPLES)
+
+
+def test_cli_prints_the_tables_and_reports_bad_input(tmp_path, capsys):
+    from care_superb.cli import main
+
+    classification_row(tmp_path / "rows", "emodb", "care", 0.7)
+    assert main(["leaderboard", str(tmp_path / "rows"), "--out", str(tmp_path / "out"), "--resamples", "100"]) == 0
+    printed = capsys.readouterr().out
+    assert "### Table II: classification" in printed and "| care" in printed
+    assert main(["leaderboard", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
