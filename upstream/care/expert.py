@@ -13,6 +13,12 @@ from care_superb.upstream.care.checkpoint import load_checkpoint
 from care_superb.upstream.care.model import BRANCHES
 
 
+def random_weights(metadata: dict) -> bool:
+    """True when no part of the checkpoint was ever trained (random init, never pre-trained)."""
+    inits = [metadata.get("speech_init"), metadata.get("text_init")]
+    return metadata.get("pretrained_on") is None and all(str(i).startswith("random") for i in inits)
+
+
 class UpstreamExpert(UpstreamBase):
     """CARE from a CARE checkpoint file.
 
@@ -32,6 +38,8 @@ class UpstreamExpert(UpstreamBase):
         # Read by care_superb.upstream's hub entries, so that result rows say what produced them.
         self.provenance = {
             "ckpt": str(ckpt),
+            "random_weights": random_weights(self.metadata),
+            "description": self.metadata.get("description") or self.model.config.describe(),
             "branches": branches,
             "config": self.model.config.describe(),
             **{f"ckpt_{key}": value for key, value in self.metadata.items()},
