@@ -33,7 +33,6 @@ class UpstreamExpert(UpstreamBase):
         if branches not in BRANCHES:
             raise ValueError(f"branches must be one of {BRANCHES}, not {branches!r}")
         self.model, self.metadata = load_checkpoint(ckpt)
-        self.model.eval()
         self.branches = branches
         # Read by care_superb.upstream's hub entries, so that result rows say what produced them.
         self.provenance = {
@@ -44,6 +43,7 @@ class UpstreamExpert(UpstreamBase):
             "config": self.model.config.describe(),
             **{f"ckpt_{key}": value for key, value in self.metadata.items()},
         }
+        self.eval()  # the whole upstream, not only the model: nothing in training mode
 
     def get_downsample_rates(self, key: str) -> int:
         return self.model.config.downsample_rate

@@ -39,7 +39,6 @@ class UpstreamExpert(UpstreamBase):
     def __init__(self, ckpt: str | os.PathLike, **kwargs):
         super().__init__(**kwargs)
         self.model, self.conf, info = load_release(ckpt)
-        self.model.eval()
         encoder = self.model.modality_encoders["AUDIO"]
         self.audio_conf = self.conf["modalities"]["audio"]
         self.layers = [(dim, kernel, stride) for dim, kernel, stride in encoder.feature_enc_layers]
@@ -60,6 +59,7 @@ class UpstreamExpert(UpstreamBase):
                   f"{self.conf['embed_dim']})", release_record(ckpt),
             normalize=bool(self.conf.get("normalize", False)), **info,
         )
+        self.eval()
 
     def get_downsample_rates(self, key: str) -> int:
         rate = 1

@@ -75,14 +75,17 @@ class UpstreamExpert(UpstreamBase):
 
         folder = Path(ckpt)
         config = read_folder(folder, upstream, family)
-        self.model, info = AutoModel.from_pretrained(folder, config=config, local_files_only=True,
-                                                     output_loading_info=True)
+        try:
+            self.model, info = AutoModel.from_pretrained(folder, config=config, local_files_only=True,
+                                                         output_loading_info=True)
+        except (OSError, RuntimeError, ValueError) as error:  # no weight file, or weights of another shape
+            raise mismatch(folder, upstream, f"{FOLDER} whose weights fit its config.json "
+                           f"(transformers: {str(error).splitlines()[0][:300]})") from error
         missing = [k for k in info["missing_keys"] if k != "masked_spec_embed"]  # pre-training only
         if missing or info["mismatched_keys"]:
             problems = missing + [str(m) for m in info["mismatched_keys"]]
             raise mismatch(folder, upstream, f"weights for every tensor of its {config.model_type} config "
                            f"({len(problems)} missing or of another shape: {problems[:5]})")
-        self.model.eval()
         self.normalize, normalize_source = waveform_normalisation(folder)
         self.by_length = (getattr(config, "feat_extract_norm", "layer") == "group"
                           or config.model_type not in MASKED_BATCHING)
@@ -103,6 +106,7 @@ class UpstreamExpert(UpstreamBase):
             batching="per equal-length group" if self.by_length else "batched with attention mask",
             ignored_weights=len(info["unexpected_keys"]),
         )
+        self.eval()
 
     def get_downsample_rates(self, key: str) -> int:
         rate = 1

@@ -35,6 +35,7 @@ from care_superb.upstream.checkpoints import (
 UPSTREAM = "sonar_local"
 EXPECTED = "a SONAR speech encoder file (spenc.*.pt, e.g. spenc.eng.pt or spenc.v3ap.deu.pt)"
 ARCH_BY_POOLER_LAYERS = {3: "english", 6: "non_english"}
+SUFFIXES = (".pt", ".pth", ".bin")  # what fairseq2's checkpoint loader takes for a single file
 
 # fairseq2 name -> the released files' fairseq name (sonar-space's converter maps them back)
 FAIRSEQ_NAMES = [
@@ -137,6 +138,9 @@ def load_spenc(path: str | os.PathLike):
     path = Path(path)
     if not path.is_file() or UPSTREAM not in identify(path).readers:
         raise mismatch(path, UPSTREAM, EXPECTED)
+    if path.suffix not in SUFFIXES:
+        raise UpstreamCheckpointError(f"-u {UPSTREAM} -k {path}: fairseq2 reads checkpoint files named "
+                                      f"*{', *'.join(SUFFIXES)}; rename or link it (e.g. {path.name}.pt)")
     payload = load_payload(path)
     record = payload.get(MARKER_KEY) or {}
     if record.get("sonar_config"):
@@ -188,6 +192,6 @@ def build_random_spenc(out: Path, size: str, seed: int) -> Path:
                              description=f"random SONAR speech encoder ({size}): sonar-space's "
                                          "initialisation, never trained")
     out = Path(out)
-    if out.is_dir():
+    if out.suffix not in SUFFIXES:  # a folder to write into
         out = out / f"spenc.random-{size}.pt"
     return write_spenc(out, model, config, metadata)

@@ -43,6 +43,7 @@ class UpstreamExpert(UpstreamBase):
                   f"{encoder.model_dim})", record or None,
             arch=None if record.get("sonar_config") else "released file, arch told by its tensors",
         )
+        self.eval()
 
     def get_downsample_rates(self, key: str) -> int:
         return FBANK_HOP * self.config.w2v2_encoder_config.fbank_stride
