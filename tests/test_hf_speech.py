@@ -43,7 +43,9 @@ def test_hidden_states_are_transformers_own(folders, family):
     wav = utterances(1.3)[0]
     with torch.no_grad():
         ours = upstream([wav])["hidden_states"]
-        if family == "data2vec":  # its preprocessor normalises the waveform
+        if family == "data2vec":  # its preprocessor normalises the waveform; without it, no match
+            unnormalised = reference(wav[None], output_hidden_states=True).hidden_states
+            assert float((unnormalised[0] - ours[0]).abs().max()) > 1e-3
             wav = (wav - wav.mean()) / torch.sqrt(wav.var(unbiased=False) + 1e-7)
         theirs = reference(wav[None], output_hidden_states=True).hidden_states
     assert len(ours) == reference.config.num_hidden_layers + 1 == 4

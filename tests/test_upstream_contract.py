@@ -2,7 +2,7 @@
 
 Each name is checked on the tiny random checkpoint its folder's ``RANDOM_CHECKPOINTS`` builds:
 hidden-state count and width as declared; frame counts agreeing with the declared downsample
-rate for 1 s, 1.013 s and 20 s; a padded batch giving each utterance what it gets alone (and zero
+rate for 1 s, 1.013 s and 20 s (within 2 frames; s3prl's Featurizer tolerates 5); a padded batch giving each utterance what it gets alone (and zero
 on padded frames); eval mode; no gradient under s3prl's ``torch.no_grad``; the same input giving
 the same output; a missing or wrong checkpoint stopping with an error that names the path.
 Registering a name without a way to build its checkpoint fails here.

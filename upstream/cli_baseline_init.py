@@ -12,8 +12,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("family", nargs="?", help="wavlm, hubert, data2vec, emotion2vec, sonar, care, ... "
                         "(--list shows every registered one)")
     parser.add_argument("--size", default="tiny", help="tiny (tests) or base (the paper's size); default tiny")
-    parser.add_argument("--out", help="file or folder to write (a Hugging Face folder for wavlm/hubert/"
-                        "data2vec, a release folder for emotion2vec, a spenc-style file for sonar)")
+    parser.add_argument("--out", help="what to write: a Hugging Face folder (wavlm, hubert, data2vec; "
+                        "`care-superb baseline-convert` gives the owners' .pt), a release folder "
+                        "(emotion2vec), a spenc-style FILE.pt (sonar; or a folder to put one in), a CARE "
+                        "checkpoint file (care)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--list", action="store_true", help="list the families and the -u names reading them")
     existing = parser.add_mutually_exclusive_group()
