@@ -111,6 +111,14 @@ def test_waveform_normalisation_follows_the_preprocessor(folders):
             assert torch.allclose(quiet, loud, atol=1e-4) == normalises, family
 
 
+def test_without_a_preprocessor_the_owners_normalisation_applies(folders, tmp_path):
+    folder = tmp_path / "d2v"
+    shutil.copytree(folders["data2vec"], folder)
+    (folder / "preprocessor_config.json").unlink()
+    upstream = hf_speech(ckpt=str(folder))
+    assert upstream.normalize and "owners' setting for data2vec-audio" in upstream.provenance["normalize"]
+
+
 def test_provenance_names_the_folder_type_config_and_random_weights(folders):
     upstream = hf_wavlm(ckpt=str(folders["wavlm"]))
     p = upstream.provenance

@@ -54,11 +54,15 @@ def read_folder(folder: str | os.PathLike, upstream: str, family: str | None = N
     return config
 
 
-def waveform_normalisation(folder: Path) -> tuple[bool, str]:
-    """``do_normalize`` of the folder's preprocessor (and where that came from)."""
+def waveform_normalisation(folder: Path, model_type: str | None = None) -> tuple[bool, str]:
+    """``do_normalize`` of the folder's preprocessor (and where that came from); without one, the
+    owners' setting for the paper's families, else none."""
     from transformers import AutoFeatureExtractor
 
     if not (folder / "preprocessor_config.json").is_file():
+        if model_type in BY_MODEL_TYPE:
+            normalize = BY_MODEL_TYPE[model_type].normalize
+            return normalize, f"no preprocessor_config.json: the owners' setting for {model_type}, do_normalize={normalize}"
         return False, "no preprocessor_config.json: waveforms not normalised"
     extractor = AutoFeatureExtractor.from_pretrained(folder, local_files_only=True)
     rate = getattr(extractor, "sampling_rate", SAMPLE_RATE)
@@ -86,7 +90,7 @@ class UpstreamExpert(UpstreamBase):
             problems = missing + [str(m) for m in info["mismatched_keys"]]
             raise mismatch(folder, upstream, f"weights for every tensor of its {config.model_type} config "
                            f"({len(problems)} missing or of another shape: {problems[:5]})")
-        self.normalize, normalize_source = waveform_normalisation(folder)
+        self.normalize, normalize_source = waveform_normalisation(folder, config.model_type)
         self.by_length = (getattr(config, "feat_extract_norm", "layer") == "group"
                           or config.model_type not in MASKED_BATCHING)
         self._mask: Tensor | None = None

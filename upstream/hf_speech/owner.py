@@ -232,7 +232,7 @@ def folder_to_owner(folder: str | os.PathLike, out: str | os.PathLike, created_b
         raise mismatch(folder, "baseline-convert", "a Hugging Face folder of "
                        + ", ".join(f.model_type for f in FAMILIES.values()))
     family = BY_MODEL_TYPE[config.model_type].name
-    normalize = waveform_normalisation(folder)[0]
+    normalize = waveform_normalisation(folder, config.model_type)[0]
     hf_state = AutoModel.from_pretrained(folder, config=config, local_files_only=True).state_dict()
     cfg = owner_model_cfg(family, config)
     if family == "wavlm":
