@@ -9,7 +9,7 @@ import torch
 
 from baseline_helpers import max_difference, padded_vs_alone, perturb_, utterances
 from care_superb.upstream.checkpoints import UpstreamCheckpointError
-from care_superb.upstream.emotion2vec.expert import UpstreamExpert
+from care_superb.upstream.batching import ZeroPaddingBefore
 from care_superb.upstream.emotion2vec.hubconf import emotion2vec_local
 from care_superb.upstream.emotion2vec.release import load_release, release_record, write_release
 
@@ -96,7 +96,7 @@ def test_padded_batch_equals_each_utterance_alone(release):
 def test_the_padding_must_be_zeroed_before_each_positional_convolution(release, monkeypatch):
     # funasr's batched forward lets the padding reach the last frames through its stacked
     # positional convolutions; the pre-hook is what makes the batch exact
-    monkeypatch.setattr(UpstreamExpert, "_zero_padding", lambda self, module, args: None)
+    monkeypatch.setattr(ZeroPaddingBefore, "__call__", lambda self, module, args: None)
     diff, _ = padded_vs_alone(emotion2vec_local(ckpt=str(release)), utterances(1.0, 1.7))
     assert diff > 1e-4
 

@@ -10,7 +10,7 @@ from transformers import AutoModel, BertConfig, BertModel, Wav2Vec2Config, WavLM
 
 from baseline_helpers import padded_vs_alone, perturb_, utterances
 from care_superb.upstream.checkpoints import MARKER_FILE, UpstreamCheckpointError
-from care_superb.upstream.hf_speech.expert import UpstreamExpert
+from care_superb.upstream.batching import ZeroPaddingBefore
 from care_superb.upstream.hf_speech.hubconf import hf_hubert, hf_speech, hf_wavlm
 from care_superb.upstream.hf_speech.random import save_folder
 
@@ -86,7 +86,7 @@ def test_any_speech_encoder_automodel_reads(tmp_path):
 def test_data2vec_needs_the_padding_zeroed_before_every_positional_convolution(folders, monkeypatch):
     # transformers zeroes padded frames only before the first of data2vec-audio's positional convs;
     # without our pre-hook the padding leaks into the last frames of the shorter utterances.
-    monkeypatch.setattr(UpstreamExpert, "_zero_padding", lambda self, module, args: None)
+    monkeypatch.setattr(ZeroPaddingBefore, "__call__", lambda self, module, args: None)
     upstream = hf_speech(ckpt=str(folders["data2vec"]))
     diff, _ = padded_vs_alone(upstream, utterances(1.0, 1.6))
     assert diff > 1e-3

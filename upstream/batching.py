@@ -9,7 +9,8 @@ step is per frame or masked run batched with their own masks, and their padded f
 """
 from __future__ import annotations
 
-from typing import Callable, Sequence
+import contextlib
+from typing import Callable, Iterable, Sequence
 
 import torch
 from torch import Tensor
@@ -50,3 +51,28 @@ def run_by_length(wavs: list[Tensor], forward: Callable[[Tensor], list[Tensor]])
         for target, state in zip(out, states):
             target[index, : state.shape[1]] = state
     return out
+
+
+class ZeroPaddingBefore:
+    """A forward pre-hook on modules that read ``B × C × T`` (convolutions): zero the padded frames
+    of their input, as each utterance alone sees zero padding there. Active only inside
+    ``with hook.masking(frame_mask):``, i.e. during one batched forward."""
+
+    def __init__(self, modules: Iterable[torch.nn.Module]):
+        self.mask: Tensor | None = None
+        for module in modules:
+            module.register_forward_pre_hook(self)
+
+    @contextlib.contextmanager
+    def masking(self, mask: Tensor):
+        self.mask = mask
+        try:
+            yield
+        finally:
+            self.mask = None
+
+    def __call__(self, module, args):
+        if self.mask is None:
+            return None
+        hidden = args[0]
+        return (hidden * self.mask[:, None, : hidden.shape[-1]].to(hidden.dtype),) + tuple(args[1:])

@@ -30,7 +30,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from s3prl.upstream.interfaces import UpstreamBase
 
-from care_superb.upstream.batching import frame_mask, run_by_length, zero_padded_frames
+from care_superb.upstream.batching import ZeroPaddingBefore, frame_mask, run_by_length, zero_padded_frames
 from care_superb.upstream.checkpoints import provenance
 from care_superb.upstream.emotion2vec.release import hidden_state_count, load_release, release_record
 
@@ -45,14 +45,12 @@ class UpstreamExpert(UpstreamBase):
         self.blocks = list(encoder.context_encoder.blocks) + list(self.model.blocks)
         self.extra_tokens = int(self.audio_conf.get("num_extra_tokens", 0))
         self.by_length = self.audio_conf.get("extractor_mode", "default") != "layer_norm"
-        self._mask: Tensor | None = None
         self._states: list[Tensor] = []
         self.blocks[0].register_forward_pre_hook(lambda module, args: self._states.append(args[0]))
         for block in self.blocks:
             block.register_forward_hook(lambda module, args, output: self._states.append(output[0]))
-        for module in encoder.relative_positional_encoder.modules():
-            if isinstance(module, torch.nn.Conv1d):
-                module.register_forward_pre_hook(self._zero_padding)
+        self.zero_padding = ZeroPaddingBefore(
+            m for m in encoder.relative_positional_encoder.modules() if isinstance(m, torch.nn.Conv1d))
         count = hidden_state_count(self.conf)
         self.provenance = provenance(
             ckpt, f"emotion2vec from a release folder through funasr's Emotion2vec ({count} states of "
@@ -72,12 +70,6 @@ class UpstreamExpert(UpstreamBase):
             samples = torch.div(samples - kernel, stride, rounding_mode="floor") + 1
         return samples
 
-    def _zero_padding(self, module, args):
-        if self._mask is None:
-            return None
-        hidden = args[0]  # B × C × T
-        return (hidden * self._mask[:, None, : hidden.shape[-1]].to(hidden.dtype),) + args[1:]
-
     def _run(self, padded: Tensor, padding_mask: Tensor | None) -> list[Tensor]:
         self._states = []
         try:
@@ -96,10 +88,8 @@ class UpstreamExpert(UpstreamBase):
             padded = pad_sequence(list(wavs), batch_first=True)
             padding = ~frame_mask(lengths, padded.shape[1])
             frames = self.frame_lengths(lengths)
-            self._mask = frame_mask(frames, int(frames.max()))
-            try:
+            mask = frame_mask(frames, int(frames.max()))
+            with self.zero_padding.masking(mask):
                 states = self._run(padded, padding if bool(padding.any()) else None)
-            finally:
-                mask, self._mask = self._mask, None
             states = zero_padded_frames(states, mask)
         return {"hidden_states": states, "last_hidden_state": states[-1]}

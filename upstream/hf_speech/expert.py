@@ -29,7 +29,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from s3prl.upstream.interfaces import UpstreamBase
 
-from care_superb.upstream.batching import frame_mask, run_by_length, zero_padded_frames
+from care_superb.upstream.batching import ZeroPaddingBefore, frame_mask, run_by_length, zero_padded_frames
 from care_superb.upstream.checkpoints import mismatch, provenance, read_marker_file
 from care_superb.upstream.hf_speech.families import BY_MODEL_TYPE, FAMILIES
 
@@ -93,10 +93,8 @@ class UpstreamExpert(UpstreamBase):
         self.normalize, normalize_source = waveform_normalisation(folder, config.model_type)
         self.by_length = (getattr(config, "feat_extract_norm", "layer") == "group"
                           or config.model_type not in MASKED_BATCHING)
-        self._mask: Tensor | None = None
         pos_conv = getattr(getattr(self.model, "encoder", None), "pos_conv_embed", None)
-        for layer in getattr(pos_conv, "layers", []):  # data2vec-audio: a stack of convolutions
-            layer.register_forward_pre_hook(self._zero_padding)
+        self.zero_padding = ZeroPaddingBefore(getattr(pos_conv, "layers", []))  # data2vec-audio's stack
 
         known = BY_MODEL_TYPE.get(config.model_type)
         self.provenance = provenance(
@@ -118,12 +116,6 @@ class UpstreamExpert(UpstreamBase):
             rate *= stride
         return rate
 
-    def _zero_padding(self, module, args):
-        if self._mask is None:
-            return None
-        hidden = args[0]  # B × C × T
-        return (hidden * self._mask[:, None, : hidden.shape[-1]].to(hidden.dtype),) + args[1:]
-
     def _states(self, wavs: Tensor, attention_mask: Tensor | None = None) -> list[Tensor]:
         output = self.model(wavs, attention_mask=attention_mask, output_hidden_states=True)
         return list(output.hidden_states)
@@ -138,9 +130,7 @@ class UpstreamExpert(UpstreamBase):
             padded = pad_sequence(list(wavs), batch_first=True)
             attention_mask = frame_mask(lengths, padded.shape[1]).long()
             frames = self.model._get_feat_extract_output_lengths(lengths)
-            self._mask = frame_mask(frames, int(frames.max()))
-            try:
-                states = zero_padded_frames(self._states(padded, attention_mask), self._mask)
-            finally:
-                self._mask = None
+            mask = frame_mask(frames, int(frames.max()))
+            with self.zero_padding.masking(mask):
+                states = zero_padded_frames(self._states(padded, attention_mask), mask)
         return {"hidden_states": states, "last_hidden_state": states[-1]}
