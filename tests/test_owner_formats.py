@@ -9,14 +9,15 @@ import pytest
 import torch
 from transformers import AutoModel
 
-import care_superb  # noqa: F401  (plugs our names and the wrapped *_local into s3prl.hub)
 import s3prl.hub as hub
 from baseline_helpers import max_difference, perturb_, utterances
 from care_superb.cli import main as cli
+from care_superb.plug import plug
 from care_superb.upstream import loaded_upstream
 from care_superb.upstream.checkpoints import MARKER_KEY, UpstreamCheckpointError, load_payload
 from care_superb.upstream.hf_speech.owner import folder_to_owner, owner_to_folder, parse_conv_spec
 
+plug()  # our names, and s3prl's *_local wrapped, in s3prl.hub (as run_downstream.py does)
 torch.set_num_threads(1)
 OWNER = {"wavlm": "wavlm_local", "hubert": "hubert_local", "data2vec": "data2vec_local"}
 

@@ -15,6 +15,7 @@ masked by fairseq2 in every layer and zero in every returned state.
 from __future__ import annotations
 
 import os
+from typing import TYPE_CHECKING
 
 import torch
 from torch import Tensor
@@ -25,6 +26,9 @@ from s3prl.upstream.interfaces import UpstreamBase
 from care_superb.upstream.batching import frame_mask, zero_padded_frames
 from care_superb.upstream.checkpoints import provenance
 from care_superb.upstream.sonar.checkpoint import load_spenc
+
+if TYPE_CHECKING:
+    from fairseq2.nn import BatchLayout
 
 FBANK_HOP = 160  # samples per filterbank frame at 16 kHz (10 ms)
 
@@ -52,7 +56,7 @@ class UpstreamExpert(UpstreamBase):
         waveform = wav.detach().to("cpu", torch.float32)[:, None]
         return self.fbank({"waveform": waveform, "sample_rate": 16000.0})["fbank"]
 
-    def encode(self, fbanks: list[Tensor]) -> tuple[list[Tensor], "BatchLayout"]:  # noqa: F821
+    def encode(self, fbanks: list[Tensor]) -> tuple[list[Tensor], BatchLayout]:
         """Front end + conformer layers on a padded batch of filterbanks: the states and layout."""
         from fairseq2.nn import BatchLayout
 
