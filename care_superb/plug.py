@@ -20,9 +20,9 @@ def plug() -> None:
 
 
     import care_superb.downstream as our_downstream
-    from care_superb.upstream import hub_entries
+    from care_superb.upstream import hub_entries, s3prl_local_entries
 
-    for name, entry in hub_entries().items():
+    for name, entry in {**hub_entries(), **s3prl_local_entries()}.items():
         setattr(s3prl.hub, name, entry)
 
     folder = os.path.dirname(os.path.abspath(our_downstream.__file__))

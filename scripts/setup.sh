@@ -30,7 +30,9 @@ stamp="$VENV/.care-superb-deps"
 want=$(cat setup.cfg setup.py pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "[setup] installing the pinned stack and care-superb into $VENV (first time: several minutes)"
-    "$VENV/bin/pip" install -q -e ".[dev]"
+    # emotion2vec (funasr) and sonar (sonar-space + fairseq2): optional extras of the package,
+    # installed here so that their upstreams are tested like the rest (about 0.5 GB more).
+    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar]"
     echo "$want" > "$stamp"
 fi
 echo "[setup] ready: $VENV ($("$VENV/bin/python" -c 'import torch, s3prl, transformers; print("torch", torch.__version__, "| s3prl", open(s3prl.__path__[0] + "/version.txt").read().strip(), "| transformers", transformers.__version__)' 2>/dev/null))"

@@ -8,7 +8,6 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 
-
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory):
     """``synth_root(corpus, size="demo", seed=0)`` -> root of a synthetic corpus, made once."""
@@ -24,9 +23,23 @@ def synth_root(tmp_path_factory):
 
     return make
 
-
 @pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Nothing a test does touches the user's cache or default checkpoint."""
     monkeypatch.setenv("CARE_SUPERB_HOME", str(tmp_path / "care-superb-home"))
 
+@pytest.fixture(scope="session")
+def random_checkpoint(tmp_path_factory):
+    """``random_checkpoint(family, size="tiny", seed=0)`` -> a baseline checkpoint with random
+    weights, written once by the family's own builder (``care-superb baseline-init``)."""
+    from care_superb.upstream.baselines import baseline_init
+
+    made: dict[tuple, Path] = {}
+
+    def make(family: str, size: str = "tiny", seed: int = 0) -> Path:
+        key = (family, size, seed)
+        if key not in made:
+            made[key] = baseline_init(family, size, tmp_path_factory.mktemp(f"{family}-{size}-{seed}") / family, seed)
+        return made[key]
+
+    return make

@@ -13,6 +13,12 @@ from care_superb.upstream.care.checkpoint import load_checkpoint
 from care_superb.upstream.care.model import BRANCHES
 
 
+def random_weights(metadata: dict) -> bool:
+    """True when no part of the checkpoint was ever trained (random init, never pre-trained)."""
+    inits = [metadata.get("speech_init"), metadata.get("text_init")]
+    return metadata.get("pretrained_on") is None and all(str(i).startswith("random") for i in inits)
+
+
 class UpstreamExpert(UpstreamBase):
     """CARE from a CARE checkpoint file.
 
@@ -27,15 +33,17 @@ class UpstreamExpert(UpstreamBase):
         if branches not in BRANCHES:
             raise ValueError(f"branches must be one of {BRANCHES}, not {branches!r}")
         self.model, self.metadata = load_checkpoint(ckpt)
-        self.model.eval()
         self.branches = branches
         # Read by care_superb.upstream's hub entries, so that result rows say what produced them.
         self.provenance = {
             "ckpt": str(ckpt),
+            "random_weights": random_weights(self.metadata),
+            "description": self.metadata.get("description") or self.model.config.describe(),
             "branches": branches,
             "config": self.model.config.describe(),
             **{f"ckpt_{key}": value for key, value in self.metadata.items()},
         }
+        self.eval()  # the whole upstream, not only the model: nothing in training mode
 
     def get_downsample_rates(self, key: str) -> int:
         return self.model.config.downsample_rate

@@ -18,6 +18,9 @@ nothing is downloaded.
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+from care_superb.upstream.baselines import RandomCheckpoint
 from care_superb.upstream.care.checkpoint import (
     CheckpointNotFoundError,
     default_checkpoint_path,
@@ -84,3 +87,27 @@ def care_semantic_local(ckpt, model_config=None, refresh=False, **kwargs):
 def care_semantic(ckpt=None, model_config=None, refresh=False, **kwargs):
     """The semantic + common encoders of the default checkpoint."""
     return care_semantic_local(_default(ckpt), model_config, refresh, **kwargs)
+
+
+def _build(out, size, seed):
+    from care_superb.upstream.care.checkpoint import save_checkpoint
+    from care_superb.upstream.care.config import SIZES
+    from care_superb.upstream.care.initialise import initialise
+
+    model, metadata = initialise(*SIZES[size], seed=seed)
+    metadata["created_by"] = f"care-superb baseline-init care --size {size} --seed {seed}"
+    out = Path(out)
+    return save_checkpoint(out / "care.pt" if out.is_dir() else out, model, metadata)
+
+
+RANDOM_CHECKPOINTS = [
+    RandomCheckpoint(
+        "care", "CARE (base: the paper's sizes) as a CARE checkpoint (= care-init without --speech/--text)",
+        _build,
+        {"care_local": (13, 64), "care_acoustic_local": (13, 32), "care_semantic_local": (13, 32),
+         "care": (13, 64), "care_acoustic": (13, 32), "care_semantic": (13, 32)},
+        default_readers=("care", "care_acoustic", "care_semantic"),
+        default_path=default_checkpoint_path,
+        sizes=("tiny", "small", "base"),
+    ),
+]

@@ -1,0 +1,125 @@
+"""The owners' formats through s3prl's own wavlm_local / hubert_local / data2vec_local give the
+same hidden states as the Hugging Face folder they were converted from (and the check fails when
+the conversion is broken)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import torch
+from transformers import AutoModel
+
+import s3prl.hub as hub
+from baseline_helpers import max_difference, perturb_, utterances
+from care_superb.cli import main as cli
+from care_superb.plug import plug
+from care_superb.upstream import loaded_upstream
+from care_superb.upstream.checkpoints import MARKER_KEY, UpstreamCheckpointError, load_payload
+from care_superb.upstream.hf_speech.owner import folder_to_owner, owner_to_folder, parse_conv_spec
+
+plug()  # our names, and s3prl's *_local wrapped, in s3prl.hub (as run_downstream.py does)
+torch.set_num_threads(1)
+OWNER = {"wavlm": "wavlm_local", "hubert": "hubert_local", "data2vec": "data2vec_local"}
+
+
+@pytest.fixture(scope="module")
+def converted(random_checkpoint, tmp_path_factory):
+    """family -> (perturbed tiny HF folder, the owners' file converted from it)."""
+    out = {}
+    for family in OWNER:
+        root = tmp_path_factory.mktemp(f"owner-{family}")
+        folder = root / "hf"
+        shutil.copytree(random_checkpoint(family), folder)
+        perturb_(AutoModel.from_pretrained(folder), seed=2).save_pretrained(folder)
+        out[family] = folder, folder_to_owner(folder, root / f"{family}.pt")
+    return out
+
+
+def states(name: str, ckpt, wav) -> list[torch.Tensor]:
+    upstream = getattr(hub, name)(ckpt=str(ckpt)).eval()  # s3prl's runner sets eval mode too
+    with torch.no_grad():
+        return upstream([wav])["hidden_states"]
+
+
+@pytest.mark.parametrize("family", sorted(OWNER))
+def test_s3prl_loader_of_the_owners_format_matches_the_folder_layer_by_layer(converted, family):
+    folder, owner_file = converted[family]
+    for wav in utterances(1.0, 1.37, seed=3):
+        ours = states("hf_speech", folder, wav)
+        theirs = states(OWNER[family], owner_file, wav)
+        assert len(ours) == len(theirs) == 4
+        assert max(max_difference(ours, theirs)) < 1e-4, family
+
+
+@pytest.mark.parametrize("family", sorted(OWNER))
+def test_the_parity_check_fails_when_one_weight_is_off(converted, family, tmp_path):
+    folder, owner_file = converted[family]
+    payload = load_payload(owner_file)
+    weights = payload["model"] if family == "wavlm" else payload["model_weight"]
+    weights["encoder.layers.1.fc1.weight"] = weights["encoder.layers.1.fc1.weight"] + 0.01
+    broken = tmp_path / "broken.pt"
+    torch.save(payload, broken)
+    wav = utterances(1.2)[0]
+    diffs = max_difference(states("hf_speech", folder, wav), states(OWNER[family], broken, wav))
+    # states 0 and 1 (inputs of layers 0 and 1) still agree; from layer 1's output on, they do not
+    assert max(diffs[:2]) < 1e-4 and min(diffs[2:]) > 1e-4
+
+
+@pytest.mark.parametrize("family", sorted(OWNER))
+def test_round_trip_folder_to_owner_to_folder_is_exact(converted, family, tmp_path):
+    folder, owner_file = converted[family]
+    back = owner_to_folder(owner_file, tmp_path / "back")
+    original, again = AutoModel.from_pretrained(folder).state_dict(), AutoModel.from_pretrained(back).state_dict()
+    assert original.keys() == again.keys()
+    assert all(torch.equal(original[k], again[k]) for k in original)
+    assert (back / "preprocessor_config.json").read_text() == (folder / "preprocessor_config.json").read_text()
+
+
+def test_a_missing_tensor_stops_both_directions(converted, tmp_path):
+    folder, owner_file = converted["hubert"]
+    payload = load_payload(owner_file)
+    del payload["model_weight"]["encoder.layers.2.final_layer_norm.bias"]
+    broken = tmp_path / "broken.pt"
+    torch.save(payload, broken)
+    with pytest.raises(UpstreamCheckpointError, match="missing: encoder.layers.2.final_layer_norm.bias"):
+        owner_to_folder(broken, tmp_path / "out")
+    with pytest.raises(RuntimeError, match="Missing key"):  # s3prl's own strict load
+        hub.hubert_local(ckpt=str(broken))
+
+
+def test_the_owner_files_say_how_they_were_made(converted):
+    payload = load_payload(converted["hubert"][1])
+    record = payload[MARKER_KEY]
+    assert record["random_weights"] is True and record["family"] == "hubert"
+    # HuBERT's pre-training heads have no transformers counterpart: zeros, and said so
+    assert record["pretraining_only_zeroed"] == ["label_embs_concat", "final_proj.weight", "final_proj.bias"]
+    assert not payload["model_weight"]["label_embs_concat"].any()
+    assert load_payload(converted["data2vec"][1])["model_weight"]["_ema"] == {}
+
+
+def test_s3prl_local_names_record_provenance_and_check_the_file(converted):
+    _, owner_file = converted["wavlm"]
+    hub.wavlm_local(ckpt=str(owner_file))
+    provenance = loaded_upstream("wavlm_local")
+    assert provenance["ckpt"] == str(owner_file) and provenance["random_weights"] is True
+    with pytest.raises(UpstreamCheckpointError) as error:
+        hub.wavlm_local(ckpt=str(converted["hubert"][1]))
+    message = str(error.value)
+    assert "expected Microsoft's WavLM checkpoint" in message and "found a HuBERT checkpoint" in message
+    assert "-u hubert_local" in message
+
+
+def test_convert_command_both_ways(converted, tmp_path, capsys):
+    folder, _ = converted["data2vec"]
+    assert cli(["baseline-convert", str(folder), str(tmp_path / "d2v.pt")]) == 0
+    assert "-u data2vec_local -k" in capsys.readouterr().out
+    assert cli(["baseline-convert", str(tmp_path / "d2v.pt"), str(tmp_path / "d2v-hf")]) == 0
+    assert "-u hf_speech -k" in capsys.readouterr().out
+    assert cli(["baseline-convert", str(folder), str(tmp_path / "d2v.pt")]) == 1  # exists: no --force
+
+
+def test_fairseq_conv_layer_strings_are_parsed_without_eval():
+    assert parse_conv_spec("[(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512,2,2)] * 2") == (
+        [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2)
+    with pytest.raises(ValueError, match="unsupported"):
+        parse_conv_spec("__import__('os').system('true')")

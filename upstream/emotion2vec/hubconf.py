@@ -1,0 +1,42 @@
+"""emotion2vec from the owners' release folder (``-u emotion2vec_local -k FOLDER``).
+
+=================  ==========================================================  ===============
+name               reads                                                       hidden states
+=================  ==========================================================  ===============
+emotion2vec_local  a release folder: config.yaml, configuration.json and the   13 × 768, 50 Hz
+                   weight file it names (emotion2vec_base.pt, model.pt)        for base
+=================  ==========================================================  ===============
+
+Needs funasr (``pip install 'care-superb[emotion2vec]'``; ``scripts/setup.sh`` installs it),
+imported only when this upstream is built. Nothing is downloaded.
+"""
+from __future__ import annotations
+
+from care_superb.upstream.baselines import RandomCheckpoint
+
+__all__ = ["emotion2vec_local"]
+
+
+def emotion2vec_local(ckpt=None, model_config=None, refresh=False, **kwargs):
+    """emotion2vec from a local release folder (``-k FOLDER``)."""
+    from care_superb.upstream.emotion2vec.release import EXPECTED
+
+    if not ckpt:
+        raise ValueError(f"emotion2vec_local needs -k FOLDER: {EXPECTED}")
+    if model_config is not None:
+        raise ValueError("emotion2vec_local takes no -g/model_config: the folder's config.yaml is the config")
+    from care_superb.upstream.emotion2vec.expert import UpstreamExpert
+
+    return UpstreamExpert(ckpt, **kwargs)
+
+
+def _build(out, size, seed):
+    from care_superb.upstream.emotion2vec.release import build_random_release
+
+    return build_random_release(out, size, seed)
+
+
+RANDOM_CHECKPOINTS = [
+    RandomCheckpoint("emotion2vec", "emotion2vec (base: emotion2vec_base) as a release folder",
+                     _build, {"emotion2vec_local": (4, 32)}),
+]
