@@ -228,29 +228,38 @@ def test_training_segments_are_fixed_length_and_balanced_by_label(tree):
     assert description["segments"]["units_without_a_long_enough_region"] == []
 
 
-def test_evaluation_interviews_are_tiled_whole_whatever_their_label(tree):
-    utts = daic.prepare(tree).utterances
-    drawn, description = TASKS["daic_woz"].protocol(utts, DATARC)
-    assert description["segments"]["evaluation"] == "tile"
+def assert_tiled(utts, drawn):
+    """Every scored interview (dev and test) is all its regions cut into consecutive 2 s windows,
+    plus each region's last piece of at least 1 s."""
     for name in ("dev", "test"):
         for speaker in {u.speaker for u in drawn[name]}:
-            regions = [(u.start, u.end) for u in utts if u.speaker == speaker]
-            pieces = sorted((u.start, u.end) for u in drawn[name] if u.speaker == speaker)
-            # consecutive 2 s windows over each region, plus its last piece of at least 1 s
             expected = []
-            for start, end in regions:
+            for start, end in [(u.start, u.end) for u in utts if u.speaker == speaker]:
                 while end - start >= 2.0 - 1e-9:
                     expected.append((round(start, 3), round(start + 2.0, 3)))
                     start += 2.0
                 if end - start >= 1.0:
                     expected.append((round(start, 3), round(end, 3)))
-            assert pieces == sorted(expected), speaker
-    # The scored set does not depend on the labels being predicted: flip every label, same segments.
+            assert sorted((u.start, u.end) for u in drawn[name] if u.speaker == speaker) == sorted(expected), speaker
+
+
+def test_evaluation_interviews_are_tiled_whole_whatever_their_label(tree):
+    utts = daic.prepare(tree).utterances
+    drawn, description = TASKS["daic_woz"].protocol(utts, DATARC)
+    assert description["segments"]["evaluation"] == "tile"
+    assert_tiled(utts, drawn)
+    # The scored set does not depend on the labels being predicted: flip every label, and the test
+    # set is the same segment for segment; every scored interview is still tiled whole. (Which
+    # training participants are held out for validation is drawn per class, so that changes.)
     other = {"depressed": "not_depressed", "not_depressed": "depressed"}
-    flipped, _ = TASKS["daic_woz"].protocol([replace(u, label=other[u.label]) for u in utts], DATARC)
+    flipped_utts = [replace(u, label=other[u.label]) for u in utts]
+    flipped, _ = TASKS["daic_woz"].protocol(flipped_utts, DATARC)
     where = lambda d, n: [(u.key, u.start, u.end) for u in d[n]]
-    assert where(flipped, "test") == where(drawn, "test") and where(flipped, "dev") == where(drawn, "dev")
-    assert where(flipped, "train") != where(drawn, "train")  # training is balanced by label
+    assert where(flipped, "test") == where(drawn, "test")
+    assert_tiled(flipped_utts, flipped)
+    for speaker in {u.speaker for u in flipped["train"]}:  # training is balanced by the (flipped) label
+        segments = [u for u in flipped["train"] if u.speaker == speaker]
+        assert len(segments) == DATARC["segments_per_label"][segments[0].label]
 
 
 def test_a_fixed_number_of_evaluation_segments_is_the_same_for_every_label(tree):
