@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "care-init": "care_superb.upstream.care.cli_init",
     "care-convert": "care_superb.upstream.care.cli_convert",
     "care-info": "care_superb.upstream.care.cli_info",
+    "pretrain": "care_superb.upstream.care.pretraining.cli",
 }
 
 

@@ -31,6 +31,7 @@ LAYOUTS = {
     "iemocap6": "care_superb.synth.iemocap",
     "daic_woz": "care_superb.synth.daic_woz",
     "msp_improv": "care_superb.synth.msp_improv",
+    "msp_podcast": "care_superb.downstream.msp_podcast.synth",
 }
 
 

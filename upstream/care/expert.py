@@ -9,7 +9,7 @@ from torch.nn.utils.rnn import pad_sequence
 
 from s3prl.upstream.interfaces import UpstreamBase
 
-from care_superb.upstream.care.checkpoint import load_checkpoint
+from care_superb.upstream.care.checkpoint import load_checkpoint, random_weights
 from care_superb.upstream.care.model import BRANCHES
 
 
@@ -32,6 +32,8 @@ class UpstreamExpert(UpstreamBase):
         # Read by care_superb.upstream's hub entries, so that result rows say what produced them.
         self.provenance = {
             "ckpt": str(ckpt),
+            "random_weights": random_weights(self.metadata),
+            "description": self.metadata.get("description"),
             "branches": branches,
             "config": self.model.config.describe(),
             **{f"ckpt_{key}": value for key, value in self.metadata.items()},

@@ -110,6 +110,8 @@ def initialise(
         adapters_init=f"random: PyTorch default initialisation, seed {seed + 2}",
         acoustic_head_init=f"random: PyTorch default initialisation, seed {seed + 2}",
         pretrained_on=None,
+        # the speech side carries every hidden state: random there means a random CARE
+        random_weights=speech in SPEECH_PRESETS,
         description=(
             "CARE initialisation only, never pre-trained as CARE: speech side "
             + ("random" if speech in SPEECH_PRESETS else "from WavLM")

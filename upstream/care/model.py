@@ -269,8 +269,13 @@ class CareModel(nn.Module):
         sample_lengths: Tensor | None = None,
         acoustic: bool = True,
         semantic: bool = True,
+        isolate_acoustic: bool = False,
     ) -> CareOutput:
-        """input_values: B × L (zero-padded); sample_lengths: B (default: all L)."""
+        """input_values: B × L (zero-padded); sample_lengths: B (default: all L).
+
+        isolate_acoustic: the acoustic encoder continues from a detached copy of the common
+        encoder's output and position bias, so that no gradient of an acoustic loss reaches the
+        common encoder (pre-training's gradient isolation; the forward values are unchanged)."""
         batch, samples = input_values.shape
         if sample_lengths is None:
             sample_lengths = torch.full((batch,), samples, dtype=torch.long)
@@ -295,8 +300,11 @@ class CareModel(nn.Module):
         encoder_input = self.dropout(hidden_states)
 
         common, position_bias = self.common_encoder(encoder_input, attention_mask, None)
+        acoustic_input = common[-1].detach() if isolate_acoustic else common[-1]
+        if isolate_acoustic and position_bias is not None:
+            position_bias = position_bias.detach()
         acoustic_states = (
-            self.acoustic_encoder(common[-1], attention_mask, position_bias)[0] if acoustic else None
+            self.acoustic_encoder(acoustic_input, attention_mask, position_bias)[0] if acoustic else None
         )
         semantic_states = self.semantic_encoder(common[-1], frame_lengths) if semantic else None
 
