@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import AutoModel, PretrainedConfig, WavLMConfig
+from transformers.models.data2vec.modeling_data2vec_audio import Data2VecAudioPositionalConvEmbedding
 from transformers.models.wavlm.modeling_wavlm import (
     WavLMEncoderLayer,
     WavLMFeatureEncoder,
@@ -219,7 +220,10 @@ class CareModel(nn.Module):
         # Shared front end, WavLM's modules and names.
         self.feature_extractor = WavLMFeatureEncoder(speech)
         self.feature_projection = WavLMFeatureProjection(speech)
-        self.pos_conv_embed = WavLMPositionalConvEmbedding(speech)
+        if getattr(speech, "position_embedding", "wavlm") == "data2vec":  # a data2vec start
+            self.pos_conv_embed = Data2VecAudioPositionalConvEmbedding(speech)
+        else:
+            self.pos_conv_embed = WavLMPositionalConvEmbedding(speech)
         self.layer_norm = nn.LayerNorm(speech.hidden_size, eps=speech.layer_norm_eps)
         self.dropout = nn.Dropout(speech.hidden_dropout)
         # The two halves of the speech encoder.
