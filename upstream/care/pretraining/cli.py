@@ -1,7 +1,6 @@
 """``care-superb pretrain``: CARE's pre-training recipe on a folder of audio or a manifest."""
 from __future__ import annotations
 
-import hashlib
 import json
 import shlex
 import sys
@@ -86,14 +85,6 @@ def teacher_folder(spec: str) -> str:
     return spec
 
 
-def file_hash(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def run(args) -> int:
     import torch
 
@@ -116,6 +107,9 @@ def run(args) -> int:
         valid_fraction=args.valid_fraction, valid_every=args.valid_every, save_every=args.save_every,
         log_every=args.log_every, seed=args.seed, losses=args.losses, semantic_weight=args.semantic_weight,
         acoustic_weight=args.acoustic_weight, device=args.device, amp=args.amp)
+    if args.asr_always and not args.asr:
+        print("error: --asr-always needs --asr DIR|tiny.en (the ASR model to use)", file=sys.stderr)
+        return 2
     try:
         utterances = inputs.discover(args.source, args.transcripts)
     except inputs.InputError as err:
@@ -174,7 +168,7 @@ def run(args) -> int:
 
     facts = corpus_facts(args.source, items, bad, args.corpus_name)
     identity = {
-        "init": file_hash(Path(args.init)),
+        "init": inputs.content_hash(Path(args.init)),
         "semantic": extractor.semantic_dir.name if extractor.semantic_dir else None,
         "acoustic": extractor.acoustic_dir.name if extractor.acoustic_dir else None,
         "transcripts": extractor.asr_dir.name if extractor.asr_dir else "given",

@@ -64,7 +64,7 @@ class Settings:
     def run_identity(self) -> dict:
         """What must not change between a run and its resumption (``steps`` may grow)."""
         out = dataclasses.asdict(self)
-        for key in ("steps", "log_every", "device", "amp"):
+        for key in ("steps", "log_every", "save_every", "device", "amp"):
             out.pop(key)
         out["betas"] = list(out["betas"])
         return out
@@ -291,8 +291,7 @@ class Trainer:
         writer.close()
         if not (self.out / "best.pt").is_file():  # resumed after the last step: validate once
             self._validation_point(None)
-        save_checkpoint(self.out / "last.pt", self.model.cpu(), self.checkpoint_metadata("last"))
-        self.model.to(self.device)
+        save_checkpoint(self.out / "last.pt", self.model, self.checkpoint_metadata("last"))
         return {"steps": self.step, "resumed_from": resumed_from, "best": self.best,
                 "seconds": time.perf_counter() - start}
 
@@ -304,7 +303,6 @@ class Trainer:
                 writer.add_scalar(f"valid/{name}", value, self.step)
         if losses["total"] < self.best["loss"]:
             self.best = {"loss": losses["total"], "step": self.step}
-            save_checkpoint(self.out / "best.pt", self.model.cpu(), self.checkpoint_metadata("best"))
-            self.model.to(self.device)
+            save_checkpoint(self.out / "best.pt", self.model, self.checkpoint_metadata("best"))
         tqdm.write(f"step {self.step}: validation " + ", ".join(f"{k} {v:.4f}" for k, v in losses.items())
                    + f" (best {self.best['loss']:.4f} at step {self.best['step']})")
