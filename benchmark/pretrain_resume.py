@@ -26,17 +26,18 @@ CLI = [sys.executable, "-m", "care_superb.cli"]
 ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
 
 
-def run_until(command: list[str], stop, what: str) -> None:
-    """Run ``command``; SIGKILL it as soon as ``stop()`` is true (it must not finish first)."""
+def run_until(command: list[str], stop, what) -> None:
+    """Run ``command``; SIGKILL it as soon as ``stop()`` is true (it must not finish first);
+    ``what()`` says where it was."""
     process = subprocess.Popen(command, env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     while process.poll() is None:
         if stop():
             process.send_signal(signal.SIGKILL)
             process.wait()
-            print(f"  killed during {what}")
+            print(f"  killed during {what()}")
             return
         time.sleep(0.05)
-    raise SystemExit(f"the run finished before it could be killed during {what}; use more --utterances/--steps")
+    raise SystemExit(f"the run finished before it could be killed during {what()}; use more --utterances/--steps")
 
 
 def main() -> int:
@@ -79,9 +80,10 @@ def main() -> int:
     def cached() -> int:
         return len(list((killed / "cache" / "acoustic").glob("*/*.npy")))
 
-    run_until(command(killed), lambda: cached() >= args.utterances // 3, f"target extraction ({cached()} of {args.utterances} cached)")
+    run_until(command(killed), lambda: cached() >= args.utterances // 3,
+              lambda: f"target extraction ({cached()} of {args.utterances} utterances cached)")
     run_until(command(killed), lambda: (killed / "state.pt").is_file() and time.sleep(3) is None,
-              "training (after its first saved state)")
+              lambda: "training (3 s after its first saved state)")
     state_step = torch.load(killed / "state.pt", weights_only=False)["step"]
     print(f"  state at the kill: step {state_step} of {args.steps}")
     subprocess.run(command(killed), env=ENV, check=True, capture_output=True)
