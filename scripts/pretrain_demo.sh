@@ -15,7 +15,10 @@
 #
 # Everything is SYNTHETIC: the numbers show whether the recipe teaches the model something
 # about prosody, not how well CARE recognises emotion in real speech.
-# Knobs (environment): SEEDS ("0 1 2"), STEPS (300), LR (1e-3), PRETRAIN_OUT, RESULT.
+# Knobs (environment): SEEDS ("0 1 2"; s3prl's --seed: its -s is the feature selection), STEPS (300), LR (1e-3) for pre-training; DOWNSTREAM
+# (extra -o overrides for the EmoDB runs, e.g. "config.runner.total_steps=200,,config.optimizer.lr=1e-3"
+# for a shorter run: the task's own config is 500 steps, about 25 min a run on a loaded 2-core
+# machine); PRETRAIN_OUT, RESULT.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 VENV="${CARE_SUPERB_VENV:-.venv}"
@@ -26,6 +29,7 @@ STEPS="${STEPS:-300}"
 LR="${LR:-1e-3}"
 OUT="${PRETRAIN_OUT:-result/pretrain/demo}"
 RESULT="${RESULT:-result/downstream/pretrain-demo}"
+DOWNSTREAM="${DOWNSTREAM:+,,$DOWNSTREAM}"
 export OMP_NUM_THREADS="${OMP_NUM_THREADS:-1}" PYTHONWARNINGS=ignore
 
 "$CLI" synth msp_podcast --out data/synthetic/msp_podcast --seed 0
@@ -48,8 +52,8 @@ for name in random:"$INIT" pretrained:"$OUT/best.pt"; do
         exp="$RESULT/$label-seed$seed"
         if [ ! -f "$exp/result-test-dev-best.json" ]; then
             rm -rf "$exp"
-            "$PY" run_downstream.py -m train -u care_local -k "$ckpt" -d emodb -p "$exp" -s "$seed" \
-                -o "config.runner.eval_step=50,,config.runner.log_step=100" > "$exp.log" 2>&1 \
+            "$PY" run_downstream.py -m train -u care_local -k "$ckpt" -d emodb -p "$exp" --seed "$seed" \
+                -o "config.runner.eval_step=50,,config.runner.log_step=100$DOWNSTREAM" > "$exp.log" 2>&1 \
                 || { tail -30 "$exp.log"; exit 1; }
             "$PY" run_downstream.py -m evaluate -e "$exp/dev-best.ckpt" >> "$exp.log" 2>&1 \
                 || { tail -30 "$exp.log"; exit 1; }
