@@ -229,6 +229,7 @@ def test_command_stops_on_bad_input_then_trains_without_it_and_the_checkpoint_sa
     assert facts["semantic_target"]["teacher"] == str(teacher_dir.resolve())
     assert facts["acoustic_target"]["kind"] == "logmel" and facts["settings"]["lr"] == 1e-3
     assert facts["best_valid_loss"] == min(h["total"] for h in facts["valid_history"])
+    assert any(p.stat().st_size > 0 for p in (tmp_path / "out" / "tensorboard").glob("events.out.tfevents.*"))
     assert meta["speech_init"].startswith("random")  # the initialisation's own story is kept
     # what `-u care_local -k` reports for it, and for the random initialisation
     assert hubconf.care_local(str(tmp_path / "out" / "best.pt")).provenance["random_weights"] is False
