@@ -14,6 +14,7 @@ SUBCOMMANDS = {
     "care-init": "care_superb.upstream.care.cli_init",
     "care-convert": "care_superb.upstream.care.cli_convert",
     "care-info": "care_superb.upstream.care.cli_info",
+    "pretrain": "care_superb.upstream.care.pretraining.cli",
     "baseline-init": "care_superb.upstream.cli_baseline_init",
     "baseline-convert": "care_superb.upstream.hf_speech.cli_convert",
     "leaderboard": "care_superb.leaderboard.cli",

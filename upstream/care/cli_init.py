@@ -31,7 +31,8 @@ def add_arguments(parser) -> None:
         "--speech",
         metavar="PRESET|DIR",
         help=f"speech encoder: a preset ({', '.join(SPEECH_PRESETS)}; random weights) or a local "
-        "Hugging Face WavLM folder (weights copied), e.g. a save of microsoft/wavlm-base",
+        "Hugging Face WavLM, HuBERT or data2vec-audio folder (weights copied; the paper's Table VI), "
+        "e.g. a save of microsoft/wavlm-base",
     )
     parser.add_argument(
         "--text",
@@ -43,6 +44,9 @@ def add_arguments(parser) -> None:
     parser.add_argument("--common-layers", type=int, default=6, help="split point (default 6)")
     parser.add_argument("--adapter-kernel", type=int, default=5)
     parser.add_argument("--adapter-stride", type=int, default=3)
+    parser.add_argument("--acoustic-head", type=int, default=256,
+                        help="width of the pre-training acoustic head: the acoustic target's (PASE+ 256, "
+                        "eGeMAPS LLDs 25, log-mel 80; `pretrain` re-makes an untrained head to fit anyway)")
     parser.add_argument("--seed", type=int, default=0)
     existing = parser.add_mutually_exclusive_group()
     existing.add_argument("--force", action="store_true", help="overwrite an existing file")
@@ -74,6 +78,7 @@ def run(args) -> int:
         num_common_layers=args.common_layers,
         adapter_kernel_size=args.adapter_kernel,
         adapter_stride=args.adapter_stride,
+        acoustic_head_size=args.acoustic_head,
     )
     command = ["care-superb care-init", f"--size {args.size}"]
     for flag, value in (("--speech", args.speech), ("--text", args.text)):

@@ -124,16 +124,39 @@ TEXT_PRESETS = {"roberta-base": roberta_base_config, "tiny": roberta_tiny_config
 SIZES = {"base": ("base", "roberta-base"), "small": ("small", "tiny"), "tiny": ("tiny", "tiny")}
 
 
+# Speech encoders CARE can start from (the paper's Table VI): their conv front end, projection and
+# post-layer-norm transformer layers have WavLM-base's structure and parameter names; WavLM adds
+# only the gated relative position bias, which a HuBERT or data2vec start leaves at zero.
+SPEECH_FAMILIES = ("wavlm", "hubert", "data2vec-audio")
+
+
 def speech_config(name_or_folder: str) -> WavLMConfig:
-    """A speech preset name (``base``, ``tiny``) or a local Hugging Face WavLM folder."""
+    """A speech preset name (``base``, ``tiny``) or a local Hugging Face WavLM, HuBERT or
+    data2vec-audio folder. The config is always a WavLMConfig; ``care_source`` records the family
+    and, for data2vec, ``position_embedding = "data2vec"`` selects its five-layer convolutional
+    positional embedding (its conv front end normalises every layer: ``feat_extract_norm="layer"``)."""
     if name_or_folder in SPEECH_PRESETS:
         return SPEECH_PRESETS[name_or_folder]()
-    if os.path.isdir(name_or_folder):
-        return WavLMConfig.from_pretrained(name_or_folder)
-    raise ValueError(
-        f"speech encoder {name_or_folder!r} is neither a preset ({', '.join(SPEECH_PRESETS)}) "
-        "nor a local Hugging Face WavLM folder"
-    )
+    if not os.path.isdir(name_or_folder):
+        raise ValueError(
+            f"speech encoder {name_or_folder!r} is neither a preset ({', '.join(SPEECH_PRESETS)}) "
+            f"nor a local Hugging Face folder of {', '.join(SPEECH_FAMILIES)}"
+        )
+    data = AutoConfig.from_pretrained(name_or_folder).to_dict()
+    family = data.pop("model_type", None)
+    if family not in SPEECH_FAMILIES:
+        raise ValueError(
+            f"{name_or_folder} holds a {family!r} model; CARE's speech side starts from "
+            f"{', '.join(SPEECH_FAMILIES)}"
+        )
+    if family == "hubert" and not data.get("feat_proj_layer_norm", True):
+        raise ValueError(f"{name_or_folder}: a HuBERT without feat_proj_layer_norm has no LayerNorm "
+                         "before its projection, unlike WavLM-base; CARE cannot reproduce it")
+    if family == "data2vec-audio":
+        data.update(feat_extract_norm="layer", position_embedding="data2vec")
+    config = WavLMConfig.from_dict(data)
+    config.care_source = family
+    return config
 
 
 def text_config(name_or_folder: str) -> PretrainedConfig:

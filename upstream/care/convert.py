@@ -196,6 +196,7 @@ def convert(
         acoustic_head_init="converted: acoustic head of the authors' CARE checkpoint",
         pretrained_on=pretrained_on
         or "CARE pre-training by the authors' script (data not recorded in the file)",
+        random_weights=False,
         created_by=f"care-superb care-convert --in {source}",
         source_file=str(source),
         source_sha256=_sha256(source),

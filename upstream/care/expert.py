@@ -9,14 +9,8 @@ from torch.nn.utils.rnn import pad_sequence
 
 from s3prl.upstream.interfaces import UpstreamBase
 
-from care_superb.upstream.care.checkpoint import load_checkpoint
+from care_superb.upstream.care.checkpoint import load_checkpoint, random_weights
 from care_superb.upstream.care.model import BRANCHES
-
-
-def random_weights(metadata: dict) -> bool:
-    """True when no part of the checkpoint was ever trained (random init, never pre-trained)."""
-    inits = [metadata.get("speech_init"), metadata.get("text_init")]
-    return metadata.get("pretrained_on") is None and all(str(i).startswith("random") for i in inits)
 
 
 class UpstreamExpert(UpstreamBase):

@@ -17,15 +17,31 @@ import os
 from typing import Any
 
 import torch
-from transformers import AutoModel, WavLMModel
+from transformers import AutoModel, WavLMModel  # noqa: F401 (WavLMModel: type)
 
 from care_superb.upstream.care.checkpoint import base_metadata
 from care_superb.upstream.care.config import SPEECH_PRESETS, TEXT_PRESETS, CareConfig
 from care_superb.upstream.care.model import CareModel
 
 
-def copy_speech_weights(model: CareModel, wavlm: WavLMModel) -> None:
-    """WavLM's front end and layers into CARE (strict: every tensor must fit)."""
+# What a WavLM layer has and a HuBERT / data2vec layer lacks: the gated relative position bias.
+WAVLM_ONLY = ("attention.gru_rel_pos_const", "attention.gru_rel_pos_linear.", "attention.rel_attn_embed.")
+
+
+def _load_layer(layer: torch.nn.Module, source: torch.nn.Module) -> None:
+    """A speech layer into a WavLM layer: strict for WavLM; for HuBERT / data2vec every tensor
+    but WavLM's gating, which is then made inert (a zero bias table gives a zero bias)."""
+    result = layer.load_state_dict(source.state_dict(), strict=False)
+    missing = [k for k in result.missing_keys if not k.startswith(WAVLM_ONLY)]
+    if missing or result.unexpected_keys:
+        raise ValueError(f"speech layer does not fit CARE: missing {missing}, unexpected {result.unexpected_keys}")
+    if result.missing_keys and getattr(layer.attention, "rel_attn_embed", None) is not None:
+        torch.nn.init.zeros_(layer.attention.rel_attn_embed.weight)
+
+
+def copy_speech_weights(model: CareModel, wavlm: torch.nn.Module) -> None:
+    """A WavLM's (or HuBERT's, data2vec-audio's) front end and layers into CARE (strict: every
+    tensor must fit; a HuBERT / data2vec start has no relative position bias, so CARE gets none)."""
     split = model.config.num_common_layers
     model.feature_extractor.load_state_dict(wavlm.feature_extractor.state_dict())
     model.feature_projection.load_state_dict(wavlm.feature_projection.state_dict())
@@ -35,9 +51,9 @@ def copy_speech_weights(model: CareModel, wavlm: WavLMModel) -> None:
     if len(layers) != len(model.common_encoder.layers) + len(model.acoustic_encoder.layers):
         raise ValueError(f"WavLM has {len(layers)} layers; this CARE config expects another count")
     for i, layer in enumerate(model.common_encoder.layers):
-        layer.load_state_dict(layers[i].state_dict())
+        _load_layer(layer, layers[i])
     for i, layer in enumerate(model.acoustic_encoder.layers):
-        layer.load_state_dict(layers[split + i].state_dict())
+        _load_layer(layer, layers[split + i])
 
 
 def copy_text_weights(model: CareModel, text_model: torch.nn.Module) -> None:
@@ -53,6 +69,13 @@ def copy_text_weights(model: CareModel, text_model: torch.nn.Module) -> None:
         layer.load_state_dict(layers[offset + j].state_dict())
 
 
+FAMILY_NAMES = {"wavlm": "WavLM", "hubert": "HuBERT", "data2vec-audio": "data2vec-audio"}
+
+
+def _family(config: CareConfig) -> str:
+    return FAMILY_NAMES[getattr(config.speech, "care_source", "wavlm")]
+
+
 def _speech_model(source: str, config: CareConfig, seed: int) -> tuple[WavLMModel, str]:
     if source in SPEECH_PRESETS:
         torch.manual_seed(seed)
@@ -61,12 +84,14 @@ def _speech_model(source: str, config: CareConfig, seed: int) -> tuple[WavLMMode
             f"random: transformers' WavLMModel initialisation, preset {source!r}, seed {seed}",
         )
     folder = os.path.abspath(source)
-    wavlm = WavLMModel.from_pretrained(folder)
+    speech = AutoModel.from_pretrained(folder)  # WavLMModel, HubertModel or Data2VecAudioModel
+    family = _family(config)
     split, last = config.num_common_layers, config.speech.num_hidden_layers - 1
-    return wavlm, (
-        f"pretrained: WavLM from local folder {folder}; conv feature extractor, projection, "
+    bias = "" if family == "WavLM" else "; no relative position bias (zeroed: the source has none)"
+    return speech, (
+        f"pretrained: {family} from local folder {folder}; conv feature extractor, projection, "
         f"positional conv and layer norm copied; layers 0-{split - 1} -> common encoder, "
-        f"layers {split}-{last} -> acoustic encoder"
+        f"layers {split}-{last} -> acoustic encoder{bias}"
     )
 
 
@@ -110,9 +135,11 @@ def initialise(
         adapters_init=f"random: PyTorch default initialisation, seed {seed + 2}",
         acoustic_head_init=f"random: PyTorch default initialisation, seed {seed + 2}",
         pretrained_on=None,
+        # the speech side carries every hidden state: random there means a random CARE
+        random_weights=speech in SPEECH_PRESETS,
         description=(
             "CARE initialisation only, never pre-trained as CARE: speech side "
-            + ("random" if speech in SPEECH_PRESETS else "from WavLM")
+            + ("random" if speech in SPEECH_PRESETS else f"from {_family(config)}")
             + ", text side "
             + ("random" if text in TEXT_PRESETS else f"from {config.text.model_type}")
             + ", adapters random"

@@ -38,6 +38,7 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from transformers import AutoModel, PretrainedConfig, WavLMConfig
+from transformers.models.data2vec.modeling_data2vec_audio import Data2VecAudioPositionalConvEmbedding
 from transformers.models.wavlm.modeling_wavlm import (
     WavLMEncoderLayer,
     WavLMFeatureEncoder,
@@ -219,7 +220,10 @@ class CareModel(nn.Module):
         # Shared front end, WavLM's modules and names.
         self.feature_extractor = WavLMFeatureEncoder(speech)
         self.feature_projection = WavLMFeatureProjection(speech)
-        self.pos_conv_embed = WavLMPositionalConvEmbedding(speech)
+        if getattr(speech, "position_embedding", "wavlm") == "data2vec":  # a data2vec start
+            self.pos_conv_embed = Data2VecAudioPositionalConvEmbedding(speech)
+        else:
+            self.pos_conv_embed = WavLMPositionalConvEmbedding(speech)
         self.layer_norm = nn.LayerNorm(speech.hidden_size, eps=speech.layer_norm_eps)
         self.dropout = nn.Dropout(speech.hidden_dropout)
         # The two halves of the speech encoder.
@@ -269,8 +273,13 @@ class CareModel(nn.Module):
         sample_lengths: Tensor | None = None,
         acoustic: bool = True,
         semantic: bool = True,
+        isolate_acoustic: bool = False,
     ) -> CareOutput:
-        """input_values: B × L (zero-padded); sample_lengths: B (default: all L)."""
+        """input_values: B × L (zero-padded); sample_lengths: B (default: all L).
+
+        isolate_acoustic: the acoustic encoder continues from a detached copy of the common
+        encoder's output and position bias, so that no gradient of an acoustic loss reaches the
+        common encoder (pre-training's gradient isolation; the forward values are unchanged)."""
         batch, samples = input_values.shape
         if sample_lengths is None:
             sample_lengths = torch.full((batch,), samples, dtype=torch.long)
@@ -295,8 +304,11 @@ class CareModel(nn.Module):
         encoder_input = self.dropout(hidden_states)
 
         common, position_bias = self.common_encoder(encoder_input, attention_mask, None)
+        acoustic_input = common[-1].detach() if isolate_acoustic else common[-1]
+        if isolate_acoustic and position_bias is not None:
+            position_bias = position_bias.detach()
         acoustic_states = (
-            self.acoustic_encoder(common[-1], attention_mask, position_bias)[0] if acoustic else None
+            self.acoustic_encoder(acoustic_input, attention_mask, position_bias)[0] if acoustic else None
         )
         semantic_states = self.semantic_encoder(common[-1], frame_lengths) if semantic else None
 

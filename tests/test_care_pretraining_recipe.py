@@ -1,0 +1,186 @@
+"""CARE pre-training: the recipe itself. Gradient isolation parameter by parameter, frozen blocks,
+and a resumed run that ends exactly where a straight run ends."""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import torch
+
+from care_superb.upstream.care.checkpoint import load_checkpoint, read_checkpoint
+from care_superb.upstream.care.initialise import initialise
+from care_superb.upstream.care.pretraining import recipe
+from care_superb.upstream.care.pretraining.cache import Extractor
+from care_superb.upstream.care.pretraining.inputs import discover
+from care_superb.upstream.care.pretraining.targets import LogMel, TextTeacher
+from care_superb.upstream.care.pretraining.trainer import ResumeError, Settings, Trainer
+from pretrain_fixtures import tiny_corpus, tiny_init, tiny_teacher
+
+torch.set_num_threads(1)
+
+
+def block(name: str) -> str:
+    for label, prefixes in (("frozen", recipe.FROZEN), ("semantic", recipe.SEMANTIC), ("acoustic", recipe.ACOUSTIC)):
+        if name.startswith(prefixes):
+            return label
+    raise AssertionError(f"{name} is in no block of the recipe")
+
+
+@pytest.fixture(scope="module")
+def model_and_batch():
+    torch.manual_seed(0)
+    model, _ = initialise("tiny", "tiny", seed=0, acoustic_head_size=12)
+    width = model.config.hidden_size
+    batch = {
+        "waves": torch.randn(2, 16000) * 0.1,
+        "lengths": torch.tensor([16000, 12000]),
+        "semantic": torch.randn(2, width),
+        "acoustic": torch.randn(2, 50, 12),
+        "acoustic_frames": torch.tensor([50, 37]),
+    }
+    return model, batch
+
+
+def gradients(model, batch, losses: str, isolate: bool = True) -> dict[str, torch.Tensor | None]:
+    model = copy.deepcopy(model)
+    for param in model.parameters():  # everything differentiable: only the graph decides
+        param.requires_grad_(True)
+    torch.manual_seed(1)
+    recipe.train_mode(model)
+    if isolate:
+        total = sum(recipe.losses_of(model, batch, losses).values())
+    else:  # the control: the acoustic loss without the detach
+        output = model(batch["waves"], batch["lengths"], semantic=False)
+        prediction = model.acoustic_head(output.acoustic[-1])
+        total = recipe.masked_frame_mse(prediction, batch["acoustic"], batch["acoustic_frames"])
+    total.backward()
+    return {n: (None if p.grad is None or not p.grad.abs().sum() else p.grad.clone())
+            for n, p in model.named_parameters()}
+
+
+def test_acoustic_loss_reaches_only_the_acoustic_encoder_and_head(model_and_batch):
+    model, batch = model_and_batch
+    grads = gradients(model, batch, "acoustic")
+    for name, grad in grads.items():
+        if block(name) == "acoustic":
+            assert grad is not None, f"{name} got no gradient from the acoustic loss"
+        else:
+            assert grad is None, f"the acoustic loss reached {name}"
+    # control: without the isolation the same loss reaches the common encoder (and the front end)
+    leaky = gradients(model, batch, "acoustic", isolate=False)
+    assert leaky["common_encoder.layers.0.attention.q_proj.weight"] is not None
+    assert leaky["common_encoder.layers.0.attention.rel_attn_embed.weight"] is not None
+
+
+def test_semantic_loss_reaches_only_the_common_encoder_and_adapters(model_and_batch):
+    model, batch = model_and_batch
+    grads = gradients(model, batch, "semantic")
+    reached = {name for name, grad in grads.items() if grad is not None}
+    for name in grads:
+        if name.startswith(recipe.SEMANTIC):
+            assert name in reached, f"{name} got no gradient from the semantic loss"
+        elif block(name) == "acoustic":
+            assert name not in reached, f"the semantic loss reached {name}"
+    # the front end and text layers are upstream of this loss; configure() freezes them
+    frozen = [n for n, p in model.named_parameters() if block(n) == "frozen"]
+    trained = set(recipe.configure(copy.deepcopy(model), "both"))
+    assert frozen and not trained & set(frozen)
+
+
+def test_both_losses_give_the_common_encoder_exactly_the_semantic_gradient(model_and_batch):
+    model, batch = model_and_batch
+    both, semantic, acoustic = (gradients(model, batch, kind) for kind in ("both", "semantic", "acoustic"))
+    for name in both:
+        if name.startswith(recipe.SEMANTIC):
+            assert torch.equal(both[name], semantic[name]), name
+        elif name.startswith(recipe.ACOUSTIC):
+            torch.testing.assert_close(both[name], acoustic[name], rtol=1e-6, atol=1e-9)
+
+
+@pytest.mark.parametrize("losses,untouched", [("semantic", ("acoustic", "frozen")),
+                                               ("acoustic", ("semantic", "frozen")),
+                                               ("both", ("frozen",))])
+def test_an_optimizer_step_changes_exactly_the_trained_blocks(model_and_batch, losses, untouched):
+    model, batch = model_and_batch
+    model = copy.deepcopy(model)
+    trained = recipe.configure(model, losses)
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2,
+                                  weight_decay=0.1)  # decay too must leave other blocks alone
+    for _ in range(2):
+        recipe.train_mode(model)
+        optimizer.zero_grad()
+        sum(recipe.losses_of(model, batch, losses).values()).backward()
+        optimizer.step()
+    for name, param in model.named_parameters():
+        changed = not torch.equal(param, before[name])
+        if block(name) in untouched:
+            assert not changed and name not in trained, f"{losses}-only training changed {name}"
+        else:
+            assert changed, f"{losses}-only training left {name} unchanged"
+
+
+# ---- the loop: resume = straight -----------------------------------------------------------------
+@pytest.fixture(scope="module")
+def prepared(tmp_path_factory):
+    root = tmp_path_factory.mktemp("pt")
+    corpus = tiny_corpus(root / "corpus", n=10)
+    teacher = TextTeacher(tiny_teacher(root / "teacher"))
+    items, bad = Extractor(root / "cache", teacher, LogMel(n_mels=12)).prepare(discover(corpus), progress=False)
+    assert not bad and len(items) == 10
+    init = tiny_init(root / "init.pt", acoustic_head_size=12)
+    return items, init
+
+
+def trainer(items, init, out, steps=6, seed=7):
+    model, metadata = load_checkpoint(init)
+    settings = Settings(steps=steps, batch_size=3, lr=1e-3, crop_seconds=0.5, valid_fraction=0.2,
+                        valid_every=2, save_every=2, log_every=1, seed=seed)
+    return Trainer(model, metadata, items, out, settings, identity={"test": "resume"})
+
+
+class Killed(Exception):
+    pass
+
+
+def test_killed_and_resumed_run_ends_exactly_like_a_straight_run(prepared, tmp_path):
+    items, init = prepared
+    straight = trainer(items, init, tmp_path / "straight")
+    straight.fit(progress=False)
+
+    interrupted = trainer(items, init, tmp_path / "resumed")
+    step = interrupted.train_step
+
+    def dying_step():
+        if interrupted.step == 3:  # after the state of step 2 was saved, with step 3 done and unsaved
+            raise Killed
+        return step()
+
+    interrupted.train_step = dying_step
+    with pytest.raises(Killed):
+        interrupted.fit(progress=False)
+
+    resumed = trainer(items, init, tmp_path / "resumed")
+    assert resumed.resume() and resumed.step == 2
+    summary = resumed.fit(progress=False)
+    assert summary["resumed_from"] == 2
+    for name, value in straight.model.state_dict().items():
+        assert torch.equal(value, resumed.model.state_dict()[name]), name
+    assert resumed.history == straight.history and resumed.best == straight.best
+    for kind in ("best", "last"):
+        a, b = (read_checkpoint(tmp_path / run / f"{kind}.pt") for run in ("straight", "resumed"))
+        assert all(torch.equal(v, b["state_dict"][k]) for k, v in a["state_dict"].items()), kind
+        assert a["metadata"]["pretraining"] == b["metadata"]["pretraining"]
+    # dropout was live, so the step-by-step randomness really had to be reproduced
+    assert straight.model.config.speech.hidden_dropout > 0
+
+
+def test_a_different_seed_trains_differently_and_refuses_the_other_runs_state(prepared, tmp_path):
+    items, init = prepared
+    trainer(items, init, tmp_path / "a", steps=2).fit(progress=False)
+    first = read_checkpoint(tmp_path / "a" / "last.pt")["state_dict"]
+    other = trainer(items, init, tmp_path / "a", steps=2, seed=8)
+    with pytest.raises(ResumeError, match="different pre-training run.*--restart"):
+        other.resume()
+    other.fit(progress=False)
+    assert not torch.equal(first["acoustic_head.weight"], other.model.state_dict()["acoustic_head.weight"])

@@ -1,0 +1,87 @@
+"""What CARE's pre-training trains, and on which loss (authors' recipe, care-model.md).
+
+=============================================  =======================  ==============
+block                                          semantic loss            acoustic loss
+=============================================  =======================  ==============
+feature extractor, projection, positional      frozen                   frozen
+conv, encoder LayerNorm
+common encoder                                 trained                  no gradient
+acoustic encoder, acoustic head                -                        trained
+semantic encoder: text layers                  frozen                   -
+semantic encoder: adapters (down / up convs)   trained                  -
+=============================================  =======================  ==============
+
+The acoustic encoder runs on a detached copy of the common encoder's output (and of the relative
+position bias computed in layer 0), so the acoustic loss's gradient into the common encoder is
+exactly zero; the two losses touch disjoint parameters, so one backward pass of their sum gives
+each parameter exactly its own loss's gradient. Frozen blocks run in eval mode (no dropout).
+
+Losses: semantic = MSE between the last semantic state mean-pooled over valid frames and the
+teacher's vector; acoustic = MSE between the acoustic head's frames and the target frames, over
+the frames both have.
+"""
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor
+
+from care_superb.upstream.care.model import CareModel
+
+FROZEN = ("feature_extractor.", "feature_projection.", "pos_conv_embed.", "layer_norm.",
+          "semantic_encoder.layers.")
+SEMANTIC = ("common_encoder.", "semantic_encoder.down.", "semantic_encoder.up.")
+ACOUSTIC = ("acoustic_encoder.", "acoustic_head.")
+LOSSES = ("both", "semantic", "acoustic")
+
+
+def trained_prefixes(losses: str) -> tuple[str, ...]:
+    if losses not in LOSSES:
+        raise ValueError(f"losses must be one of {LOSSES}, not {losses!r}")
+    return {"both": SEMANTIC + ACOUSTIC, "semantic": SEMANTIC, "acoustic": ACOUSTIC}[losses]
+
+
+def configure(model: CareModel, losses: str = "both") -> list[str]:
+    """Set ``requires_grad`` as the recipe says; returns the trained parameters' names."""
+    prefixes = trained_prefixes(losses)
+    trained = []
+    for name, param in model.named_parameters():
+        param.requires_grad_(name.startswith(prefixes))
+        if param.requires_grad:
+            trained.append(name)
+    return trained
+
+
+def train_mode(model: CareModel) -> None:
+    """Train mode for the trained blocks, eval mode (no dropout) for the frozen ones."""
+    model.train()
+    for module in (model.feature_extractor, model.feature_projection, model.pos_conv_embed,
+                   model.layer_norm, model.dropout, model.semantic_encoder.layers):
+        module.eval()
+
+
+def masked_frame_mse(prediction: Tensor, target: Tensor, frames: Tensor) -> Tensor:
+    """MSE over the first ``frames[i]`` frames of each utterance (B x T x D each)."""
+    length = min(prediction.shape[1], target.shape[1])
+    prediction, target = prediction[:, :length], target[:, :length]
+    mask = (torch.arange(length, device=frames.device)[None, :] < frames[:, None]).to(prediction.dtype)
+    squared = ((prediction.float() - target.float()) ** 2).mean(dim=-1)
+    return (squared * mask).sum() / mask.sum().clamp(min=1)
+
+
+def losses_of(model: CareModel, batch: dict, losses: str = "both") -> dict[str, Tensor]:
+    """The recipe's losses on a batch: ``waves`` (B x L), ``lengths`` (B), ``semantic`` (B x W),
+    ``acoustic`` (B x T x D) and ``acoustic_frames`` (B: valid target frames)."""
+    use_semantic, use_acoustic = losses in ("both", "semantic"), losses in ("both", "acoustic")
+    output = model(batch["waves"], batch["lengths"], acoustic=use_acoustic, semantic=use_semantic,
+                   isolate_acoustic=True)
+    out = {}
+    if use_semantic:
+        last = output.semantic[-1]
+        pooled = last.sum(dim=1) / output.frame_lengths[:, None].to(last.dtype)
+        out["semantic"] = F.mse_loss(pooled.float(), batch["semantic"].float())
+    if use_acoustic:
+        prediction = model.acoustic_head(output.acoustic[-1])
+        frames = torch.minimum(output.frame_lengths, batch["acoustic_frames"])
+        out["acoustic"] = masked_frame_mse(prediction, batch["acoustic"], frames)
+    return out
