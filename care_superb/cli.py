@@ -21,6 +21,17 @@ SUBCOMMANDS = {
 }
 
 
+def refuse_existing(out, force: bool, exist_ok: bool) -> int | None:
+    """The exit status when ``out`` exists and may not be overwritten (after saying why), else None."""
+    if not out.exists() or force:
+        return None
+    if exist_ok:
+        print(f"{out} exists; left as it is")
+        return 0
+    print(f"{out} exists; pass --force to overwrite it (or --exist-ok to keep it)")
+    return 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = argparse.ArgumentParser(prog="care-superb", description=__doc__.splitlines()[0])

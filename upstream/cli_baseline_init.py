@@ -4,6 +4,8 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from care_superb.cli import refuse_existing
+
 HELP = ("write a baseline's checkpoint with random weights (never trained) from its owners' config, "
         "at a tiny size (tests) or the paper's (base), in the format its -u names read")
 
@@ -39,12 +41,9 @@ def run(args) -> int:
         print("--out PATH is required")
         return 2
     out = Path(args.out).expanduser()
-    if out.exists() and not args.force:
-        if args.exist_ok:
-            print(f"{out} exists; left as it is")
-            return 0
-        print(f"{out} exists; pass --force to overwrite it (or --exist-ok to keep it)")
-        return 1
+    refused = refuse_existing(out, args.force, args.exist_ok)
+    if refused is not None:
+        return refused
     start = time.perf_counter()
     path = baseline_init(args.family, args.size, out, seed=args.seed)
     spec = families[args.family]

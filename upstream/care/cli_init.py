@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 from pathlib import Path
 
+from care_superb.cli import refuse_existing
 from care_superb.upstream.care.config import SIZES, SPEECH_PRESETS, TEXT_PRESETS
 
 HELP = (
@@ -63,12 +64,9 @@ def run(args) -> int:
     from care_superb.upstream.care.model import parameter_counts
 
     out = Path(args.out).expanduser() if args.out else default_checkpoint_path()
-    if out.exists() and not args.force:
-        if args.exist_ok:
-            print(f"{out} exists; left as it is")
-            return 0
-        print(f"{out} exists; pass --force to overwrite it (or --exist-ok to keep it)")
-        return 1
+    refused = refuse_existing(out, args.force, args.exist_ok)
+    if refused is not None:
+        return refused
     speech_default, text_default = SIZES[args.size]
     start = time.perf_counter()
     model, metadata = initialise(
