@@ -1,6 +1,7 @@
 """``care-superb bench FILE``: every upstream x task x fold/split x seed of a benchmark file."""
 from __future__ import annotations
 
+import signal
 import sys
 
 HELP = "run a benchmark file: every upstream x task x fold x seed, resumable, with a feature cache"
@@ -20,6 +21,7 @@ def run(args) -> int:
     from care_superb.benchmark.jobs import quiet
 
     quiet()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the jobs too, as Ctrl-C does
     from care_superb.benchmark import spec
     from care_superb.benchmark.cache import CacheError
 
@@ -43,3 +45,7 @@ def run(args) -> int:
         print("care-superb bench: interrupted; finished cells and cached features are kept, run the same "
               "command to resume", file=sys.stderr)
         return 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt

@@ -80,16 +80,6 @@ def batches(items: list[Item], batch_size: int) -> list[list[Item]]:
     return out
 
 
-def share(work: list[list[Item]], jobs: int) -> list[list[list[Item]]]:
-    """Batches dealt to ``jobs`` jobs, longest first to the least loaded."""
-    loads = [[0, i, []] for i in range(jobs)]
-    for batch in sorted(work, key=lambda b: -sum(it.samples for it in b)):
-        target = min(loads)
-        target[0] += sum(it.samples for it in batch)
-        target[2].append(batch)
-    return [entry[2] for entry in sorted(loads, key=lambda e: e[1]) if entry[2]]
-
-
 # -- in the job ------------------------------------------------------------------------------------
 @dataclass
 class Extractor:
@@ -143,47 +133,62 @@ class Extractor:
         return stacked[:, :, :kept].mean(dim=2).transpose(0, 1).float().cpu(), [frames, kept, expected, samples]
 
 
-def extract(unit: Unit, folder: str, work: list[list[Item]], shard_size: int, device: str = "cpu",
-            progress: bool = True) -> dict:
-    """Run one job's batches of one unit; shards are written every ``shard_size`` utterances.
-    Returns timings: audio seconds, wall seconds, seconds inside the upstream's forward."""
+class Buffer:
+    """One unit's pooled vectors waiting for their shard."""
+
+    def __init__(self, store: Store, shard_size: int):
+        self.store, self.shard_size, self.tag, self.written = store, shard_size, store.new_tag(), 0
+        self.uids, self.pooled, self.counts = [], [], []
+
+    def add(self, uids: list[str], pooled: torch.Tensor, count: list[int]) -> None:
+        self.uids += uids
+        self.pooled.append(pooled)
+        self.counts += [count] * len(uids)
+        if len(self.uids) >= self.shard_size:
+            self.flush()
+
+    def flush(self) -> None:
+        if self.uids:
+            write_shard(self.store.folder, f"{self.tag}-{self.written:05d}", self.uids, torch.cat(self.pooled),
+                        torch.tensor(self.counts))
+            self.written += 1
+            self.uids, self.pooled, self.counts = [], [], []
+
+
+def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], shard_size: int,
+            device: str = "cpu", progress: bool = True) -> list[dict]:
+    """One job's share: each batch's audio is read once and given to every unit that lacks some of
+    it (``(unit, cache folder, indices into the batch)``); shards are written every
+    ``shard_size`` utterances per unit. Returns per unit: audio seconds, seconds in the unit's
+    forward, and the job's wall seconds."""
     start = time.perf_counter()
-    extractor = Extractor(unit, device)
-    store = Store(Path(folder))
-    store.write_meta(extractor.meta())
-    tag = store.new_tag()
-    uids, pooled, counts, written, forward_s, audio_s = [], [], [], 0, 0.0, 0.0
-
-    def flush():
-        nonlocal uids, pooled, counts, written
-        if uids:
-            write_shard(store.folder, f"{tag}-{written:05d}", uids, torch.cat(pooled), torch.tensor(counts))
-            written += 1
-            uids, pooled, counts = [], [], []
-
-    bar = tqdm(total=sum(len(b) for b in work), desc=f"features {unit.name}", unit="utt", disable=not progress,
-               mininterval=5)
-    for batch in work:
+    extractors: dict[Unit, Extractor] = {}
+    buffers: dict[Unit, Buffer] = {}
+    stats: dict[Unit, dict] = {}
+    bar = tqdm(total=sum(len(b) for b, _ in work), desc="features", unit="utt", disable=not progress, mininterval=5)
+    for batch, needs in work:
         wavs = [torch.from_numpy(load_audio(Path(it.path), start=it.start, end=it.end, **it.audio_settings()))
                 for it in batch]
-        # A length the header did not predict (a rare resampling edge): each such utterance alone.
-        groups = [wavs] if all(len(w) == len(wavs[0]) for w in wavs) else [[w] for w in wavs]
-        index = 0
-        for group in groups:
-            t0 = time.perf_counter()
-            stacked = extractor.states(group)
-            forward_s += time.perf_counter() - t0
-            vectors, count = extractor.pool(stacked, len(group[0]))
-            for i in range(len(group)):
-                uids.append(batch[index + i].uid)
-                counts.append(count)
-            pooled.append(vectors)
-            index += len(group)
-            audio_s += sum(len(w) for w in group) / batch[0].audio[0]
+        for unit, folder, indices in needs:
+            if unit not in extractors:
+                extractors[unit] = Extractor(unit, device)
+                buffers[unit] = Buffer(Store(Path(folder)), shard_size)
+                buffers[unit].store.write_meta(extractors[unit].meta())
+                stats[unit] = {"unit": unit.name, "utterances": 0, "audio_seconds": 0.0, "forward_seconds": 0.0}
+            # A length the header did not predict (a rare resampling edge): each such utterance alone.
+            group = [wavs[i] for i in indices]
+            parts = [indices] if all(len(w) == len(group[0]) for w in group) else [[i] for i in indices]
+            for part in parts:
+                t0 = time.perf_counter()
+                stacked = extractors[unit].states([wavs[i] for i in part])
+                stats[unit]["forward_seconds"] += time.perf_counter() - t0
+                vectors, count = extractors[unit].pool(stacked, len(wavs[part[0]]))
+                buffers[unit].add([batch[i].uid for i in part], vectors, count)
+                stats[unit]["utterances"] += len(part)
+                stats[unit]["audio_seconds"] += sum(len(wavs[i]) for i in part) / batch[0].audio[0]
         bar.update(len(batch))
-        if len(uids) >= shard_size:
-            flush()
-    flush()
+    for buffer in buffers.values():
+        buffer.flush()
     bar.close()
-    return {"unit": unit.name, "utterances": sum(len(b) for b in work), "audio_seconds": audio_s,
-            "wall_seconds": time.perf_counter() - start, "forward_seconds": forward_s}
+    wall = time.perf_counter() - start
+    return [{**entry, "wall_seconds": wall} for entry in stats.values()]

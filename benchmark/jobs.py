@@ -32,11 +32,11 @@ def _threads(threads: int) -> None:
 
 
 def extract_share(share: list[tuple], shard_size: int, device: str, threads: int) -> list[dict]:
-    """share: [(unit, cache folder, batches), ...] -> extraction timings per unit."""
+    """share: [(batch, [(unit, cache folder, indices)]), ...] -> extraction timings per unit."""
     _threads(threads)
     from care_superb.benchmark.extract import extract
 
-    return [extract(unit, folder, batches, shard_size, device) for unit, folder, batches in share]
+    return extract(share, shard_size, device)
 
 
 @contextmanager

@@ -123,40 +123,41 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
         units[unit] += items_for(used[cell.id], audio, hashes)
     hashes.save()
 
-    work = []
+    # Batches over what any unit lacks, so that each audio file is read once for all of them.
+    lacking: dict[Unit, set] = {}
     for unit, items in units.items():
-        store = Store(folders[unit])
-        present = store.scan()
-        missing = [it for it in items if it.uid not in present]
-        total = len({it.uid for it in items})
-        print(f"[bench] cache {unit.name} ({folders[unit].name}): {total - len({m.uid for m in missing})} of "
-              f"{total} utterances cached")
-        for batch in batches(missing, bench.extraction["batch_size"]):
-            work.append((unit, str(folders[unit]), batch))
+        present = Store(folders[unit]).scan()
+        wanted = {it.uid for it in items}
+        lacking[unit] = wanted - set(present)
+        print(f"[bench] cache {unit.name} ({folders[unit].name}): {len(wanted) - len(lacking[unit])} of "
+              f"{len(wanted)} utterances cached")
+    missing = {it.uid: it for unit, items in units.items() for it in items if it.uid in lacking[unit]}
+    work = []
+    for batch in batches(list(missing.values()), bench.extraction["batch_size"]):
+        needs = [(unit, str(folders[unit]), [i for i, it in enumerate(batch) if it.uid in lacking[unit]])
+                 for unit in units]
+        work.append((batch, [need for need in needs if need[2]]))
     if work:
-        shares = ex.divide(work, bench.executor.jobs, lambda w: sum(it.samples for it in w[2]))
-        # A job runs each unit's batches together (one build of each upstream per job).
-        grouped = []
-        for share in shares:
-            by_unit: dict = {}
-            for unit, folder, batch in share:
-                by_unit.setdefault((unit, folder), []).append(batch)
-            grouped.append([(unit, folder, b) for (unit, folder), b in by_unit.items()])
-        n = sum(len(b) for _, _, b in work)
+        shares = ex.divide(work, bench.executor.jobs, lambda w: sum(it.samples for it in w[0]) * len(w[1]))
+        n = sum(len(need[2]) for _, needs in work for need in needs)
         executor = ex.make(bench.executor, bench.output / "logs" / "extract")
-        submitted = ex.submit(executor, jobs.extract_share, grouped, bench.extraction["shard_size"], device_of(bench),
+        submitted = ex.submit(executor, jobs.extract_share, shares, bench.extraction["shard_size"], device_of(bench),
                               bench.executor.threads_per_job)
-        before = {folder: Store(Path(folder)).size()[1] for folder in {str(f) for f in folders.values()}}
+        before = {str(f): Store(f).size()[1] for f in folders.values()}
         with tqdm(total=n, desc="extracting features", unit="utt", dynamic_ncols=True) as bar:
             problems = ex.wait(submitted, bar, lambda: sum(Store(Path(f)).size()[1] - c for f, c in before.items()))
         if problems:
             raise CacheError("feature extraction failed:\n" + "\n".join(problems) +
                              "\nRun the same command again: what was extracted is kept.")
+        totals: dict[str, dict] = {}
         for result in (r for job in submitted for r in job.result()):
-            if result["wall_seconds"] > 0:
-                print(f"[bench] extracted {result['utterances']} utterances with {result['unit']}: "
-                      f"{result['audio_seconds'] / result['wall_seconds']:.1f} s of audio per second "
-                      f"({100 * result['forward_seconds'] / result['wall_seconds']:.0f}% in the upstream's forward)")
+            entry = totals.setdefault(result["unit"], {"utterances": 0, "audio_seconds": 0.0, "forward_seconds": 0.0})
+            for key in entry:
+                entry[key] += result[key]
+        for name, entry in totals.items():
+            print(f"[bench] extracted {entry['utterances']} utterances ({entry['audio_seconds']:.0f} s of audio) with "
+                  f"{name}: {entry['audio_seconds'] / max(entry['forward_seconds'], 1e-9):.0f} s of audio per second "
+                  f"of its forward")
     for unit, folder in folders.items():
         size, count = Store(folder).size()
         meta = Store(folder).meta

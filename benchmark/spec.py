@@ -65,7 +65,7 @@ EXECUTOR_KEYS = {
     "slurm_additional_parameters": "slurm: anything else submitit passes to sbatch",
 }
 EXTRACTION_KEYS = {"batch_size": "utterances of equal length per forward (default 8)",
-                   "shard_size": "utterances per cache shard (default 256)"}
+                   "shard_size": "utterances per cache shard (default 128)"}
 # Downstream settings an upstream entry may not carry: they would give it a different head.
 HEAD_LIKE = ("downstream", "downstream_expert", "runner", "optimizer", "scheduler", "modelrc", "datarc",
              "normalize", "upstream_feature_normalize", "pooling", "batch_size", "lr", "total_steps")
@@ -209,7 +209,7 @@ def _parse(path: Path, data: dict, problems: list[str], engine_override: str | N
                      normalize=normalize, device=data.get("device"), downstream=downstream, upstreams=upstreams,
                      tasks=tasks, executor=executor,
                      extraction={"batch_size": int(extraction.get("batch_size", 8)),
-                                 "shard_size": int(extraction.get("shard_size", 256))})
+                                 "shard_size": int(extraction.get("shard_size", 128))})
 
 
 def _parse_tasks(given, known: dict, problems: list[str]) -> list[TaskEntry]:
