@@ -156,13 +156,13 @@ class Buffer:
 
 
 def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], shard_size: int,
-            device: str = "cpu", progress: bool = True) -> list[dict]:
+            device: str = "cpu", progress: bool = True, built: dict | None = None) -> list[dict]:
     """One job's share: each batch's audio is read once and given to every unit that lacks some of
     it (``(unit, cache folder, indices into the batch)``); shards are written every
     ``shard_size`` utterances per unit. Returns per unit: audio seconds, seconds in the unit's
-    forward, and the job's wall seconds."""
+    forward, and the job's wall seconds. ``built``: upstreams already built (a speed benchmark)."""
     start = time.perf_counter()
-    extractors: dict[Unit, Extractor] = {}
+    extractors: dict[Unit, Extractor] = dict(built or {})
     buffers: dict[Unit, Buffer] = {}
     stats: dict[Unit, dict] = {}
     bar = tqdm(total=sum(len(b) for b, _ in work), desc="features", unit="utt", disable=not progress, mininterval=5)
@@ -170,8 +170,9 @@ def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], sh
         wavs = [torch.from_numpy(load_audio(Path(it.path), start=it.start, end=it.end, **it.audio_settings()))
                 for it in batch]
         for unit, folder, indices in needs:
-            if unit not in extractors:
-                extractors[unit] = Extractor(unit, device)
+            if unit not in buffers:
+                if unit not in extractors:
+                    extractors[unit] = Extractor(unit, device)
                 buffers[unit] = Buffer(Store(Path(folder)), shard_size)
                 buffers[unit].store.write_meta(extractors[unit].meta())
                 stats[unit] = {"unit": unit.name, "utterances": 0, "audio_seconds": 0.0, "forward_seconds": 0.0}

@@ -28,6 +28,8 @@ from care_superb.benchmark import executor as ex
 from care_superb.benchmark.cache import CacheError, FileHashes, Store, Unit
 from care_superb.benchmark.spec import Benchmark, BenchmarkError
 
+REPO_CONFIGS = Path(__file__).resolve().parent / "configs"
+
 
 def device_of(bench: Benchmark) -> str:
     return bench.device or ("cuda" if torch.cuda.is_available() else "cpu")

@@ -1,6 +1,7 @@
 """care-superb bench: what a benchmark file may say, and the messages for what it may not."""
 from __future__ import annotations
 
+import os
 import textwrap
 
 import pytest
@@ -133,3 +134,32 @@ def test_cells_share_one_head_config_and_carry_per_task_checkpoints(tmp_path, sy
     assert emodb_cell.config["downstream_expert"]["datarc"]["split"] == 1
     assert emodb_cell.config["downstream_expert"]["datarc"]["root"] == str(emodb)
     assert by_id["mel/cafe/default/seed0"].config["runner"]["total_steps"] == 1000  # cafe's own config
+
+
+def test_the_shipped_files_are_valid_but_for_the_papers_placeholders():
+    from care_superb.benchmark.run import REPO_CONFIGS
+
+    demo = spec.load(REPO_CONFIGS / "demo.yaml")
+    assert len(cells.expand(demo)) == 3 * 9 * 2
+    assert {u.default.random.family for u in demo.upstreams if u.default.random} == {"care", "wavlm"}
+    text = messages(REPO_CONFIGS / "paper.yaml")
+    problems = [line for line in text.splitlines() if line.startswith("- ")]
+    assert len(problems) == 10 and all("this is a placeholder" in p for p in problems), text
+
+
+def test_slurm_keys_reach_submitit(tmp_path, monkeypatch):
+    from care_superb.benchmark import executor as ex
+    from care_superb.benchmark.spec import Executor
+
+    srun = tmp_path / "bin" / "srun"  # submitit looks for srun before it builds a SLURM executor
+    srun.parent.mkdir()
+    srun.write_text("#!/bin/sh\n")
+    srun.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{srun.parent}:{os.environ['PATH']}")
+    made = ex.make(Executor("slurm", jobs=4, threads_per_job=4, timeout_min=120,
+                            slurm={"partition": "gpu", "gpus_per_job": 1, "mem_gb": 32}), tmp_path)
+    params = made._executor.parameters
+    assert (params["partition"], params["gpus_per_node"], params["cpus_per_task"], params["mem"], params["time"]) == \
+        ("gpu", 1, 4, "32GB", 120)
+    assert "export OMP_NUM_THREADS=4" in params["setup"]
+    assert ex.divide([5, 1, 4, 2, 3], 2, float) == [[5, 1, 2], [4, 3]]  # longest first to the least loaded

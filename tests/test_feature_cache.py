@@ -128,3 +128,25 @@ def test_the_key_follows_content_not_paths(tmp_path, utterances):
     assert Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path)) != one
     assert Unit("x", str(ckpt), None, True).folder(tmp_path, FileHashes(tmp_path)) != \
         Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
+
+
+def test_equal_length_batches_are_what_keeps_s3prls_own_wavlm_batch_independent(tmp_path, utterances,
+                                                                                 random_checkpoint):
+    """s3prl's own wavlm_local batches with padding, and its group-normalised first convolution
+    sees the padding: a padded batch changes a shorter utterance's vectors. The cache, batching
+    equal lengths only, gives each utterance what it gets alone."""
+    from care_superb.upstream.hf_speech.owner import folder_to_owner
+
+    owner = folder_to_owner(random_checkpoint("wavlm"), tmp_path / "wavlm.pt")
+    unit = Unit("wavlm_local", str(owner), None, False)
+    items = items_for(utterances, AUDIO, FileHashes(tmp_path))
+    fill(unit, tmp_path / "unit", items)
+    table = Store(tmp_path / "unit").load([it.uid for it in items])
+    extractor = Extractor(unit)
+    a, c = utterances[0], utterances[2]  # 1.5 s and 2 s
+    wavs = [torch.from_numpy(load_audio(u.path, **AUDIO)) for u in (a, c)]
+    padded = extractor.states(wavs)[:, 0]  # a's states from a batch padded to c's length
+    frames = extractor.states(wavs[:1]).shape[2]  # a's own frames
+    assert (padded[:, :frames].mean(dim=1) - alone(extractor, a, False)).abs().max() > 1e-3
+    for utt, item in zip(utterances, items):
+        assert torch.allclose(table.pooled[table.row[item.uid]], alone(extractor, utt, False), atol=1e-5)
