@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "baseline-init": "care_superb.upstream.cli_baseline_init",
     "baseline-convert": "care_superb.upstream.hf_speech.cli_convert",
     "leaderboard": "care_superb.leaderboard.cli",
+    "bench": "care_superb.benchmark.cli",
 }
 
 

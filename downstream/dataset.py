@@ -30,11 +30,19 @@ class MinimumBatchSampler(BatchSampler):
         self.min_batch = min_batch
 
     def __iter__(self):
-        batches = list(super().__iter__())
-        if len(batches) > 1 and len(batches[-1]) < self.min_batch:
-            last = batches.pop()
-            batches[-1] = batches[-1] + last
-        return iter(batches)
+        # Lazy: the order is drawn at the first batch, once. (Drawn eagerly, it was drawn twice with
+        # num_workers >= 1, since torch's worker iterator calls iter() twice: the same --seed gave
+        # other batches with 0 and 1 workers, and the cached engine could not follow.)
+        batches = super().__iter__()
+        previous = next(batches, None)
+        for batch in batches:
+            if len(batch) < self.min_batch:  # only the last batch can be short
+                previous = previous + batch
+                continue
+            yield previous
+            previous = batch
+        if previous is not None:
+            yield previous
 
     def __len__(self) -> int:
         n = super().__len__()

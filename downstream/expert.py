@@ -66,10 +66,19 @@ class EmotionExpert(nn.Module):
         if split not in self.splits:
             raise ValueError(f"unknown split {split!r}; {self.task} has {', '.join(SPLITS)}")
         utts = self.splits[split]
-        audio = {key: self.datarc[key] for key in ("sample_rate", "max_seconds", "min_seconds") if key in self.datarc}
-        dataset = UtteranceDataset(utts, [self.objective.target(u.label) for u in utts], audio)
+        dataset = self.items(utts, [self.objective.target(u.label) for u in utts], self.audio_settings())
+        # Loader workers only pay off for reading audio (cached items are rows of a table in memory).
+        workers = int(self.datarc.get("num_workers", 0)) if isinstance(dataset, UtteranceDataset) else 0
         return make_loader(dataset, int(self.datarc.get("batch_size", 32)), split == "train",
-                           int(self.datarc.get("num_workers", 0)), self.objective.collate, self.objective.min_batch)
+                           workers, self.objective.collate, self.objective.min_batch)
+
+    # What turns a split's utterances into loader items, ``(utterances, targets, audio) -> Dataset``:
+    # their waveforms for s3prl's runner; the benchmark's cached engine gives each utterance's
+    # cached pooled features instead (benchmark/cached_engine.py), through the same sampler.
+    items = UtteranceDataset
+
+    def audio_settings(self) -> dict:
+        return {key: self.datarc[key] for key in ("sample_rate", "max_seconds", "min_seconds") if key in self.datarc}
 
     # -- model --------------------------------------------------------------------------------
     def forward(self, split, features, targets, keys, records, **kwargs):
@@ -130,12 +139,13 @@ class EmotionExpert(nn.Module):
                 "feature_selection": self.args.get("upstream_feature_selection"),
                 "layer_selection": self.args.get("upstream_layer_selection"),
                 "normalize": self.args.get("upstream_feature_normalize"),
-                "provenance": loaded_upstream(self.args.get("upstream")),
+                # The cached engine never builds the upstream here: it passes what its cache recorded.
+                "provenance": self.args.get("upstream_provenance") or loaded_upstream(self.args.get("upstream")),
             },
             "layer_weights": results.layer_weights(ckpt),
             "exclusions": count_reasons(self.excluded),
             "predictions": predictions_file.name,
-            "engine": "s3prl",
+            "engine": self.args.get("engine") or "s3prl",
             "downstream_checkpoint": ckpt,
             "data": results.data_provenance(self.datarc["root"]),
             "config": {"downstream_expert": self.conf, "runner": self.args.get("runner"),
@@ -143,9 +153,12 @@ class EmotionExpert(nn.Module):
             "seed": self.args.get("seed"),
             "versions": results.versions(),
             "git_commit": results.git_commit(),
-            "command": results.command_line(),
+            "command": self.args.get("command") or results.command_line(),
             "created": results.now(),
         }
+        benchmark = results.benchmark_record(self.expdir)  # present when `care-superb bench` ran this cell
+        if benchmark is not None:
+            row["benchmark"] = benchmark
         path = results.write_json(self.expdir / f"result-{split}-{stem}.json", row)
         tqdm.write(f"[{self.task}] result row written to {path}")
 

@@ -68,6 +68,16 @@ def layer_weights(ckpt: str | None) -> list[float] | None:
     return None if weights is None else [float(w) for w in torch.softmax(weights.float(), dim=-1)]
 
 
+BENCHMARK_RECORD = "benchmark.json"
+
+
+def benchmark_record(expdir: str | Path) -> dict | None:
+    """What `care-superb bench` wrote about the cell it runs in ``expdir`` (label, category, cell,
+    file, ...), which its result row copies; None for a run outside a benchmark."""
+    path = Path(expdir) / BENCHMARK_RECORD
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 

@@ -1,0 +1,135 @@
+"""Cells: one upstream x task x fold x split x seed, each an s3prl experiment folder.
+
+A cell's folder holds what ``run_downstream.py`` would write there (``dev-best.ckpt``,
+``result-test-dev-best.json``, its predictions, ``split.json``, TensorBoard events), plus what the
+runner adds: ``bench-config.yaml`` (the task config the cell trains with, the same for every
+upstream), ``benchmark.json`` (label, category, cell id, file: the result row copies it) and,
+for a cell that failed, ``bench-error.json``. A cell is done when its result row exists.
+"""
+from __future__ import annotations
+
+import copy
+import json
+import shutil
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import yaml
+
+from care_superb.benchmark.spec import Benchmark, UpstreamChoice, merge, slugify, task_config
+from care_superb.downstream import results
+
+ROW = "result-test-dev-best.json"
+ERROR = "bench-error.json"
+CONFIG = "bench-config.yaml"
+
+
+@dataclass(frozen=True)
+class Cell:
+    id: str  # <label>/<task>/<variant>/seed<seed>
+    label: str
+    category: str | None
+    task: str
+    fold: object
+    split: object
+    seed: int
+    upstream: UpstreamChoice
+    dir: str
+    config: dict  # the task config this cell trains with
+
+    @property
+    def path(self) -> Path:
+        return Path(self.dir)
+
+    @property
+    def row(self) -> Path:
+        return self.path / ROW
+
+    @property
+    def error(self) -> Path:
+        return self.path / ERROR
+
+    def done(self) -> bool:
+        return self.row.is_file()
+
+    def failed(self) -> bool:
+        return self.error.is_file() and not self.done()
+
+    def cost(self) -> int:
+        """A rough size of the cell's training, for dividing cells among jobs."""
+        runner = self.config.get("runner") or {}
+        return int(runner.get("total_steps", 1))
+
+
+def variant(fold, split) -> str:
+    parts = ([f"fold{fold}"] if fold is not None else []) + ([f"split{split}"] if split is not None else [])
+    return "-".join(parts) or "default"
+
+
+def expand(bench: Benchmark) -> list[Cell]:
+    """Every cell of the file, in a stable order."""
+    cells = []
+    for up in bench.upstreams:
+        for task in bench.tasks:
+            base = merge(merge(task_config(task.name), bench.downstream), task.downstream)
+            for fold in task.folds:
+                for split in task.splits:
+                    datarc = dict(task.datarc)
+                    if task.root is not None:
+                        datarc["root"] = task.root
+                    if fold is not None:
+                        datarc["fold"] = fold
+                    if split is not None:
+                        datarc["split"] = split
+                    config = absolute_paths(merge(base, {"downstream_expert": {"datarc": datarc}}))
+                    for seed in bench.seeds:
+                        cid = f"{slugify(up.label)}/{task.name}/{variant(fold, split)}/seed{seed}"
+                        cells.append(Cell(cid, up.label, up.category, task.name, fold, split, seed,
+                                          up.for_task(task.name), str(bench.output / "cells" / cid), config))
+    return cells
+
+
+def about(bench: Benchmark) -> dict:
+    """What every cell's record says about the benchmark file (plain values, for the jobs)."""
+    return {"file": str(bench.path), "name": bench.name, "engine": bench.engine}
+
+
+def absolute_paths(config: dict) -> dict:
+    """The corpus paths of a task config made absolute (relative ones are read from the current
+    directory, as s3prl does), since cells run in other processes and folders."""
+    config = copy.deepcopy(config)
+    datarc = config["downstream_expert"]["datarc"]
+    datarc["root"] = str(Path(datarc["root"]).expanduser().absolute())
+    corpus = datarc.get("corpus") or {}
+    if isinstance(corpus.get("cache"), str):
+        corpus["cache"] = str(Path(corpus["cache"]).expanduser().absolute())
+    return config
+
+
+def record(cell: Cell, info: dict) -> dict:
+    """``benchmark`` of the cell's result row: what the leaderboard groups and labels by."""
+    return {"label": cell.label, "category": cell.category, "cell": cell.id, **info,
+            "fold": cell.fold, "split": cell.split,
+            "random_weights_built": asdict(cell.upstream.random) if cell.upstream.random else None}
+
+
+def prepare_dir(cell: Cell, info: dict) -> None:
+    """A clean folder for a cell that starts (what a killed attempt left is removed)."""
+    if cell.path.exists():
+        shutil.rmtree(cell.path)
+    cell.path.mkdir(parents=True)
+    (cell.path / CONFIG).write_text(yaml.safe_dump(cell.config, sort_keys=False))
+    results.write_json(cell.path / results.BENCHMARK_RECORD, record(cell, info))
+
+
+def write_error(cell: Cell, error: str, seconds: float) -> None:
+    results.write_json(cell.error, {"cell": cell.id, "error": error, "seconds": seconds, "created": results.now()})
+
+
+def read_error(cell: Cell) -> str:
+    try:
+        return json.loads(cell.error.read_text()).get("error", "")
+    except (OSError, ValueError):
+        return "(unreadable bench-error.json)"
+
+

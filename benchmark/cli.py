@@ -1,0 +1,51 @@
+"""``care-superb bench FILE``: every upstream x task x fold/split x seed of a benchmark file."""
+from __future__ import annotations
+
+import signal
+import sys
+
+HELP = "run a benchmark file: every upstream x task x fold x seed, resumable, with a feature cache"
+
+
+def add_arguments(parser) -> None:
+    parser.add_argument("file", help="benchmark file (YAML), e.g. benchmark/configs/demo.yaml")
+    parser.add_argument("--engine", choices=("cached", "s3prl"),
+                        help="override the file's engine: cached (default: the upstream's forward once per "
+                             "utterance) or s3prl (s3prl's runner per cell, the forward at every step)")
+    parser.add_argument("--retry-failed", action="store_true", help="run again the cells that failed before")
+    parser.add_argument("--check", action="store_true",
+                        help="only check the file and the corpora, and list the cells; run nothing")
+
+
+def run(args) -> int:
+    from care_superb.benchmark.jobs import quiet
+
+    quiet()
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the jobs too, as Ctrl-C does
+    from care_superb.benchmark import spec
+    from care_superb.benchmark.cache import CacheError
+
+    try:
+        bench = spec.load(args.file, engine=args.engine)
+        if args.check:
+            from care_superb.benchmark.cells import expand
+            from care_superb.benchmark.run import build_random, plan
+
+            cells = expand(build_random(bench))
+            todo, _ = plan(bench, cells, args.retry_failed)
+            print(f"{args.file}: valid; {len(cells)} cells, {len(todo)} to run")
+            return 0
+        from care_superb.benchmark.run import run_benchmark
+
+        return run_benchmark(bench, retry_failed=args.retry_failed)
+    except (spec.BenchmarkError, CacheError) as err:
+        print(f"care-superb bench: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("care-superb bench: interrupted; finished cells and cached features are kept, run the same "
+              "command to resume", file=sys.stderr)
+        return 130
+
+
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
