@@ -5,7 +5,7 @@ EmoDB's training speakers, weighted F1 on its test speakers (the task's own spli
     python benchmark/care_probe.py CKPT [CKPT ...] [--root data/synthetic/emodb]
 
 A diagnostic for choosing pre-training settings in minutes; the numbers that count come from
-the EmoDB task through s3prl's runner (scripts/pretrain_demo.sh).
+the EmoDB task (benchmark/configs/care_pretraining.yaml, after scripts/demo.sh).
 """
 from __future__ import annotations
 
