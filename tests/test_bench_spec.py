@@ -136,12 +136,29 @@ def test_cells_share_one_head_config_and_carry_per_task_checkpoints(tmp_path, sy
     assert by_id["mel/cafe/default/seed0"].config["runner"]["total_steps"] == 1000  # cafe's own config
 
 
-def test_the_shipped_files_are_valid_but_for_the_papers_placeholders():
+def test_the_shipped_files_are_valid_but_for_what_the_demo_makes_and_the_papers_placeholders(tmp_path, monkeypatch):
     from care_superb.benchmark.run import REPO_CONFIGS
 
+    made_by_demo = ["result/pretrain/care-tiny-init.pt", "result/pretrain/demo/best.pt"]
+    monkeypatch.chdir(tmp_path)  # the demo files' paths are relative to the repository root
+    for name, n_upstreams, needs in [("demo.yaml", 4, made_by_demo), ("demo_all.yaml", 6, made_by_demo[1:]),
+                                     ("care_pretraining.yaml", 2, made_by_demo)]:
+        problems = [line for line in messages(REPO_CONFIGS / name).splitlines() if line.startswith("- ")]
+        assert len(problems) == len(needs) and all(
+            f"{path} does not exist" in line for path, line in zip(needs, problems)), (name, problems)
+        for path in needs:
+            (tmp_path / path).parent.mkdir(parents=True, exist_ok=True)
+            (tmp_path / path).write_bytes(b"")
+        loaded = spec.load(REPO_CONFIGS / name)
+        assert len(loaded.upstreams) == n_upstreams and len({u.label for u in loaded.upstreams}) == n_upstreams
+        for path in needs:
+            (tmp_path / path).unlink()
+    for path in made_by_demo:
+        (tmp_path / path).write_bytes(b"")
     demo = spec.load(REPO_CONFIGS / "demo.yaml")
-    assert len(cells.expand(demo)) == 3 * 9 * 2
-    assert {u.default.random.family for u in demo.upstreams if u.default.random} == {"care", "wavlm"}
+    assert len(cells.expand(demo)) == 4 * 9 * 2
+    assert {u.default.random.family for u in demo.upstreams if u.default.random} == {"wavlm"}
+    assert len(cells.expand(spec.load(REPO_CONFIGS / "demo_all.yaml"))) == 6 * 9 * 3
     text = messages(REPO_CONFIGS / "paper.yaml")
     problems = [line for line in text.splitlines() if line.startswith("- ")]
     assert len(problems) == 10 and all("this is a placeholder" in p for p in problems), text
