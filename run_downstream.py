@@ -4,16 +4,11 @@
 Run it from the repository root, as in s3prl, so that ``./downstream/<task>/config.yaml`` is found.
 One convenience: without ``--device``, a machine with no CUDA runs on the CPU instead of failing.
 """
-import logging
 import sys
-import warnings
 
-# Known third-party noise, silenced here at the entry point and nowhere else: s3prl 0.4.18 calls
-# torchaudio.set_audio_backend (deprecated in torchaudio 2.8, a no-op) at import, and logs that
-# ESPnet (an upstream we never use) is missing. Each would print a page before our progress.
-warnings.filterwarnings("ignore", message=r"torchaudio\._backend\.set_audio_backend has been deprecated",
-                        category=UserWarning)
-logging.getLogger("s3prl.upstream.espnet_hubert.expert").setLevel(logging.ERROR)
+from care_superb.noise import silence_known_noise
+
+silence_known_noise()  # before s3prl is imported: it warns at import
 
 import torch  # noqa: E402
 

@@ -1,6 +1,6 @@
 """A quick look at what CARE checkpoints' features carry about emotion, before the real task runs:
 each layer's states mean-pooled per utterance, a logistic regression per layer (scikit-learn) on
-EmoDB's training speakers, weighted F1 on its test speakers (the task's own split, seed 0).
+EmoDB's training speakers, weighted F1 on its test speakers (the task's own split 0).
 
     python benchmark/care_probe.py CKPT [CKPT ...] [--root data/synthetic/emodb]
 
@@ -39,15 +39,15 @@ def main() -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from care_superb.downstream.emodb.corpus import prepare
+    from care_superb.downstream.registry import TASKS
     from care_superb.upstream.care.checkpoint import load_checkpoint
 
-    utterances = prepare(args.root)
-    speakers = sorted({u.speaker for u in utterances})
-    rng = np.random.default_rng(0)
-    test = set(rng.choice(speakers, size=2, replace=False))
+    task = TASKS["emodb"]
+    datarc = {"split": 0, "valid_speakers": 2, "test_speakers": 2}  # downstream/emodb/config.yaml's
+    splits, _ = task.protocol(task.corpus.prepare(args.root).utterances, datarc)
+    utterances = splits["train"] + splits["test"]
     labels = np.array([u.label for u in utterances])
-    is_test = np.array([u.speaker in test for u in utterances])
+    is_test = np.array([i >= len(splits["train"]) for i in range(len(utterances))])
     for ckpt in args.checkpoints:
         model, metadata = load_checkpoint(ckpt)
         x = features(model, [u.path for u in utterances])

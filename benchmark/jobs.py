@@ -11,15 +11,10 @@ from pathlib import Path
 
 
 def quiet() -> None:
-    """The known third-party noise run_downstream.py also silences (torchaudio's set_audio_backend
-    deprecation, s3prl's note that ESPnet is absent), and s3prl's runner's torch.cuda.amp
-    deprecation, which it would print at every epoch of every cell."""
-    import logging
-    import warnings
+    """What run_downstream.py silences (care_superb.noise), in a job process."""
+    from care_superb.noise import silence_known_noise
 
-    warnings.filterwarnings("ignore", message=r"torchaudio\._backend\.set_audio_backend has been deprecated")
-    warnings.filterwarnings("ignore", message=r".*torch\.cuda\.amp\.autocast.*is deprecated", category=FutureWarning)
-    logging.getLogger("s3prl.upstream.espnet_hubert.expert").setLevel(logging.ERROR)
+    silence_known_noise()
 
 
 def _threads(threads: int) -> None:

@@ -8,6 +8,8 @@ import argparse
 import importlib
 import sys
 
+from care_superb.noise import silence_known_noise
+
 SUBCOMMANDS = {
     "synth": "care_superb.synth.cli",
     "prepare": "care_superb.downstream.prepare_cli",
@@ -35,6 +37,7 @@ def refuse_existing(out, force: bool, exist_ok: bool) -> int | None:
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
+    silence_known_noise()
     parser = argparse.ArgumentParser(prog="care-superb", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True)
     # Only the subcommand asked for is imported (`synth` needs no torch); all of them for --help.

@@ -3,13 +3,14 @@ checkpoint: the default location for `-u care`, `-k` for the `_local` names."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 import pytest
 from sklearn.metrics import f1_score
 
-from helpers import run_downstream
+from helpers import REPO, run_downstream
 
 
 @pytest.fixture(scope="module")
@@ -42,3 +43,19 @@ def test_train_and_evaluate(name, tiny_checkpoint, synth_root, tmp_path, monkeyp
     assert row["metrics"]["weighted_f1"] == pytest.approx(f1_score(true, pred, average="weighted", labels=range(7),
                                                                    zero_division=0))
     assert len(row["layer_weights"]) == 13 and sum(row["layer_weights"]) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_the_console_shows_no_third_party_deprecation_warnings(tiny_checkpoint, synth_root, tmp_path):
+    # run_downstream.py's own console, warnings not silenced from outside (helpers.run_downstream does)
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONWARNINGS"}
+    env["OMP_NUM_THREADS"] = "1"
+    done = subprocess.run(
+        [sys.executable, str(REPO / "run_downstream.py"), "-m", "train", "-u", "care_local",
+         "-k", str(tiny_checkpoint / "checkpoints" / "care.pt"), "-d", "emodb", "-p", str(tmp_path / "exp"), "-o",
+         f"config.downstream_expert.datarc.root={synth_root('emodb')},,config.runner.total_steps=2,,"
+         "config.runner.eval_step=2,,config.runner.save_step=2"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600)
+    console = done.stdout + done.stderr
+    assert done.returncode == 0, console[-3000:]
+    assert "[emodb]" in console  # our progress is there
+    assert "deprecated" not in console.lower() and "Warning:" not in console, console[-3000:]
