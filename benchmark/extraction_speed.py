@@ -38,6 +38,9 @@ def main() -> None:
     parser.add_argument("--workdir")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
+    from care_superb.noise import silence_known_noise
+
+    silence_known_noise()
 
     from care_superb.benchmark.cache import FileHashes, Unit
     from care_superb.benchmark.extract import Extractor, batches, extract, items_for
