@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import tempfile
 import time
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import torch
 import yaml
 from tabulate import tabulate
 
-READERS = {"care": "care_local", "wavlm": "hf_wavlm", "hubert": "hf_hubert", "data2vec": "hf_data2vec"}
+from care_superb.benchmark.speed_setup import READERS, add_common_arguments, prepare
 
 
 def timed(function):
@@ -42,18 +41,11 @@ def timed(function):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", default="care,wavlm")
-    parser.add_argument("--size", default="base")
     parser.add_argument("--steps", type=int, default=8, help="s3prl-engine training steps measured (even)")
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--corpus", help="an EmoDB-layout corpus (default: synthesise the demo one)")
-    parser.add_argument("--workdir")
+    add_common_arguments(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
+    work, root = prepare(args, "engine-speed-")
 
-    from care_superb.benchmark.jobs import quiet
-
-    quiet()
     from s3prl.downstream.runner import Runner
 
     from care_superb.benchmark import cached_engine
@@ -63,12 +55,8 @@ def main() -> None:
     from care_superb.benchmark.spec import merge, task_config
     from care_superb.downstream.expert import prepare_utterances
     from care_superb.downstream.registry import TASKS
-    from care_superb.synth import synthesize
     from care_superb.upstream.baselines import baseline_init
 
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="engine-speed-"))
-    work.mkdir(parents=True, exist_ok=True)
-    root = Path(args.corpus) if args.corpus else synthesize("emodb", work / "emodb", seed=0, size="demo")
     full = absolute_paths(merge(task_config("emodb"), {"downstream_expert": {"datarc": {"root": str(root)}}}))
     total, every = full["runner"]["total_steps"], full["runner"]["eval_step"]
     short = merge(full, {"runner": {"total_steps": args.steps, "eval_step": args.steps // 2,

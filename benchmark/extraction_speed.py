@@ -17,41 +17,29 @@ from __future__ import annotations
 import argparse
 import shutil
 import statistics
-import tempfile
 import time
 from pathlib import Path
 
 import torch
 from tabulate import tabulate
 
-READERS = {"care": "care_local", "wavlm": "hf_wavlm", "hubert": "hf_hubert", "data2vec": "hf_data2vec"}
+from care_superb.benchmark.speed_setup import READERS, add_common_arguments, prepare
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--families", default="care,wavlm")
-    parser.add_argument("--size", default="base")
     parser.add_argument("--utterances", type=int, default=40)
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--corpus", help="an EmoDB-layout corpus (default: synthesise the demo one)")
-    parser.add_argument("--workdir")
+    add_common_arguments(parser)
     args = parser.parse_args()
-    torch.set_num_threads(args.threads)
-    from care_superb.noise import silence_known_noise
-
-    silence_known_noise()
+    work, root = prepare(args, "extraction-speed-")
 
     from care_superb.benchmark.cache import FileHashes, Unit
     from care_superb.benchmark.extract import Extractor, batches, extract, items_for
     from care_superb.downstream.audio import load_audio
     from care_superb.downstream.emodb import corpus as emodb
-    from care_superb.synth import synthesize
     from care_superb.upstream.baselines import baseline_init
 
-    work = Path(args.workdir or tempfile.mkdtemp(prefix="extraction-speed-"))
-    work.mkdir(parents=True, exist_ok=True)
-    root = Path(args.corpus) if args.corpus else synthesize("emodb", work / "emodb", seed=0, size="demo")
     utterances = emodb.prepare(root).utterances[: args.utterances]
     audio = {"sample_rate": 16000, "max_seconds": 20, "min_seconds": 1}
     rows = []
