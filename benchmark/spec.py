@@ -22,6 +22,8 @@ CATEGORIES = ("base", "large")
 EXECUTORS = ("local", "slurm")
 
 TOP_KEYS = {
+    "base": "another benchmark file (relative to this one) to start from: a key given here replaces "
+            "its; each task given here starts from its settings for that task, and only these run",
     "name": "a short name for this benchmark (rows carry it)",
     "output": "folder for the cells, logs and summary (required)",
     "cache": "folder of the feature cache (default: <output>/cache)",
@@ -144,17 +146,35 @@ def load(path: str | Path, engine: str | None = None) -> Benchmark:
     path = Path(path)
     if not path.is_file():
         raise BenchmarkError(f"{path}: no such benchmark file (see benchmark/configs/demo.yaml for one)")
+    data = _read(path, [])
+    problems: list[str] = []
+    bench = _parse(path, data, problems, engine)
+    if problems:
+        raise BenchmarkError(f"{path}: {len(problems)} problem(s):\n- " + "\n- ".join(problems))
+    return bench
+
+
+def _read(path: Path, chain: list[Path]) -> dict:
+    """The file's mapping, combined with its ``base:`` file's when it names one."""
     try:
         data = yaml.safe_load(path.read_text())
     except yaml.YAMLError as err:
         raise BenchmarkError(f"{path}: not valid YAML ({err})") from err
     if not isinstance(data, dict):
         raise BenchmarkError(f"{path}: a benchmark file is a mapping with {', '.join(TOP_KEYS)}")
-    problems: list[str] = []
-    bench = _parse(path, data, problems, engine)
-    if problems:
-        raise BenchmarkError(f"{path}: {len(problems)} problem(s):\n- " + "\n- ".join(problems))
-    return bench
+    if "base" not in data:
+        return data
+    base_path = (path.parent / str(data.pop("base"))).resolve()
+    if base_path in chain or base_path == path.resolve():
+        raise BenchmarkError(f"{path}: base: {base_path} leads back to this file; remove one of the base: keys")
+    if not base_path.is_file():
+        raise BenchmarkError(f"{path}: base: {base_path} does not exist (the path is relative to {path.parent})")
+    base = _read(base_path, chain + [path.resolve()])
+    combined = {**base, **data}
+    if isinstance(data.get("tasks"), dict) and isinstance(base.get("tasks"), dict):
+        combined["tasks"] = {task: merge(base["tasks"].get(task) or {}, settings or {})
+                             for task, settings in data["tasks"].items()}
+    return combined
 
 
 def _unknown(where: str, given: dict, known, problems: list[str]) -> None:

@@ -136,6 +136,37 @@ def test_cells_share_one_head_config_and_carry_per_task_checkpoints(tmp_path, sy
     assert by_id["mel/cafe/default/seed0"].config["runner"]["total_steps"] == 1000  # cafe's own config
 
 
+def test_a_file_can_start_from_a_base_file(tmp_path, synth_root):
+    """base: keys given replace the base's; a task given starts from the base's settings for it,
+    and only the tasks given run; a base that leads back to the file is refused."""
+    emodb, cafe = synth_root("emodb"), synth_root("cafe")
+    (tmp_path / "configs").mkdir()
+    write(tmp_path / "configs", f"""
+        output: {tmp_path}/base-out
+        seeds: [0]
+        downstream: {{optimizer: {{lr: 5.0e-4}}}}
+        upstreams: [{{name: fbank_no_cmvn, label: mel}}]
+        tasks:
+          emodb: {{root: {emodb}, downstream: {{runner: {{total_steps: 30}}}}}}
+          cafe: {{root: {cafe}}}
+        """, "base.yaml")
+    path = write(tmp_path, f"""
+        base: configs/base.yaml
+        output: {tmp_path}/out
+        seeds: [0, 1]
+        tasks:
+          emodb: {{splits: [0, 1]}}
+        """)
+    bench = spec.load(path)
+    made = cells.expand(bench)
+    assert bench.output == tmp_path / "out" and {c.task for c in made} == {"emodb"} and len(made) == 2 * 2
+    config = made[0].config
+    assert config["optimizer"]["lr"] == 5.0e-4 and config["runner"]["total_steps"] == 30  # from the base
+    assert config["downstream_expert"]["datarc"]["root"] == str(emodb)
+    write(tmp_path / "configs", "base: ../bench.yaml\noutput: x\n", "base.yaml")
+    assert "leads back to this file" in messages(path)
+
+
 def test_the_shipped_files_are_valid_but_for_what_the_demo_makes_and_the_papers_placeholders(tmp_path, monkeypatch):
     from care_superb.benchmark.run import REPO_CONFIGS
 
