@@ -39,11 +39,12 @@ def main() -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
+    from care_superb.benchmark.spec import task_config
     from care_superb.downstream.registry import TASKS
     from care_superb.upstream.care.checkpoint import load_checkpoint
 
     task = TASKS["emodb"]
-    datarc = {"split": 0, "valid_speakers": 2, "test_speakers": 2}  # downstream/emodb/config.yaml's
+    datarc = task_config("emodb")["downstream_expert"]["datarc"]  # the task's own split
     splits, _ = task.protocol(task.corpus.prepare(args.root).utterances, datarc)
     utterances = splits["train"] + splits["test"]
     labels = np.array([u.label for u in utterances])
