@@ -120,6 +120,43 @@ def test_an_optimizer_step_changes_exactly_the_trained_blocks(model_and_batch, l
             assert changed, f"{losses}-only training left {name} unchanged"
 
 
+def test_a_trained_front_end_learns_from_the_semantic_loss_only(model_and_batch):
+    model, batch = model_and_batch
+    model = copy.deepcopy(model)
+    trained = set(recipe.configure(model, "both", front_end="trained"))
+    front_end = [n for n, _ in model.named_parameters() if n.startswith(recipe.FRONT_END)]
+    assert front_end and set(front_end) <= trained
+    # the semantic loss's gradient reaches every front-end tensor, the acoustic loss's none
+    semantic, acoustic = (gradients(model, batch, kind) for kind in ("semantic", "acoustic"))
+    for name in front_end:
+        assert semantic[name] is not None, f"the semantic loss does not reach {name}"
+        assert acoustic[name] is None, f"the acoustic loss reached {name}"
+    before = {n: p.detach().clone() for n, p in model.named_parameters()}
+    optimizer = torch.optim.AdamW([p for p in model.parameters() if p.requires_grad], lr=1e-2)
+    recipe.train_mode(model, "trained")
+    assert model.feature_extractor.training and not model.semantic_encoder.layers.training
+    sum(recipe.losses_of(model, batch, "both").values()).backward()
+    optimizer.step()
+    for name, param in model.named_parameters():
+        changed = not torch.equal(param, before[name])
+        assert changed == (name in trained), f"{name}: changed {changed}, trained {name in trained}"
+    with pytest.raises(ValueError, match="needs the semantic loss"):
+        recipe.configure(copy.deepcopy(model), "acoustic", front_end="trained")
+
+
+@pytest.mark.parametrize("speech_init,losses,expected", [
+    ("random: transformers' WavLMModel initialisation, preset 'tiny', seed 0", "both", "trained"),
+    ("random: transformers' WavLMModel initialisation, preset 'tiny', seed 0", "acoustic", "frozen"),
+    ("pretrained: WavLM from local folder /models/wavlm-base; conv feature extractor, projection, "
+     "positional conv and layer norm copied", "both", "frozen"),
+])
+def test_auto_trains_the_front_end_of_a_random_speech_side_only(speech_init, losses, expected):
+    chosen, why = recipe.choose_front_end("auto", {"speech_init": speech_init}, losses)
+    assert chosen == expected and why
+    # an explicit choice is kept, and checked against the losses
+    assert recipe.choose_front_end("frozen", {"speech_init": speech_init}, losses)[0] == "frozen"
+
+
 # ---- the loop: resume = straight -----------------------------------------------------------------
 @pytest.fixture(scope="module")
 def prepared(tmp_path_factory):

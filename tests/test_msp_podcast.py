@@ -39,3 +39,24 @@ def test_synthetic_msp_podcast_is_in_the_release_layout(synth_root):
     assert {t.split for t in turns} == {"Train", "Development", "Test1"}
     assert len({t.transcript for t in turns}) > 300  # many different sentences: the semantic target varies
     assert len({t.speaker for t in turns}) == 40
+
+
+def test_synthetic_turns_say_what_their_prosody_says():
+    """The semantic target carries the emotion only if the words do: most turns use their own
+    emotion's words, and no emotion's words are another's."""
+    import random
+
+    from care_superb.downstream.msp_podcast import synth
+
+    plan = synth.plan(random.Random(0), "full")
+    labels = {row.split(",")[0][:-4]: row.split(",")[1]
+              for row in plan.text_files["Labels/labels_consensus.csv"].splitlines()[1:]}
+    own = {letter: set(verbs) for letter, (verbs, _, _) in synth.WORDS.items()}
+    assert all(not own[a] & own[b] for a in own for b in own if a < b)
+    agree = {letter: [] for letter in own}
+    for clip in plan.clips:
+        letter = labels[clip.path[len("Audios/"):-4]]
+        agree[letter].append(any(verb in clip.text for verb in own[letter]))
+    for letter, hits in agree.items():
+        share = sum(hits) / len(hits)
+        assert share >= (0.999 if letter == "N" else 0.7), f"{letter}: {share:.2f} of its turns use its words"

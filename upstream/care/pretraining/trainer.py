@@ -56,6 +56,7 @@ class Settings:
     log_every: int = 10
     seed: int = 0
     losses: str = "both"  # both | semantic | acoustic
+    front_end: str = "frozen"  # frozen (the recipe) | trained (by the semantic loss; random speech sides)
     semantic_weight: float = 1.0
     acoustic_weight: float = 1.0
     device: str = "auto"  # auto | cpu | cuda
@@ -103,7 +104,7 @@ class Trainer:
         self.metadata = metadata
         self.semantic_transform = semantic_transform
         self.train_items, self.valid_items = split(items, s.valid_fraction, s.seed)
-        self.trained = recipe.configure(self.model, s.losses)
+        self.trained = recipe.configure(self.model, s.losses, s.front_end)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=s.lr, betas=tuple(s.betas), eps=s.eps,
                                            weight_decay=s.weight_decay)
@@ -181,7 +182,7 @@ class Trainer:
         items = self.batch_items(self.step)
         batch = self.make_batch(items, self.crop_starts(items, self.step))
         torch.manual_seed(_seed_from(self.settings.seed, 3, self.step))  # dropout of this step
-        recipe.train_mode(self.model)
+        recipe.train_mode(self.model, self.settings.front_end)
         self.optimizer.zero_grad(set_to_none=True)
         losses = self._losses(batch)
         self.scaler.scale(self.total(losses)).backward()
