@@ -169,10 +169,10 @@ def prepared(tmp_path_factory):
     return items, init
 
 
-def trainer(items, init, out, steps=6, seed=7):
+def trainer(items, init, out, steps=6, seed=7, front_end="frozen"):
     model, metadata = load_checkpoint(init)
     settings = Settings(steps=steps, batch_size=3, lr=1e-3, crop_seconds=0.5, valid_fraction=0.2,
-                        valid_every=2, save_every=2, log_every=1, seed=seed)
+                        valid_every=2, save_every=2, log_every=1, seed=seed, front_end=front_end)
     return Trainer(model, metadata, items, out, settings, identity={"test": "resume"})
 
 
@@ -180,12 +180,13 @@ class Killed(Exception):
     pass
 
 
-def test_killed_and_resumed_run_ends_exactly_like_a_straight_run(prepared, tmp_path):
+@pytest.mark.parametrize("front_end", ["frozen", "trained"])
+def test_killed_and_resumed_run_ends_exactly_like_a_straight_run(prepared, tmp_path, front_end):
     items, init = prepared
-    straight = trainer(items, init, tmp_path / "straight")
+    straight = trainer(items, init, tmp_path / "straight", front_end=front_end)
     straight.fit(progress=False)
 
-    interrupted = trainer(items, init, tmp_path / "resumed")
+    interrupted = trainer(items, init, tmp_path / "resumed", front_end=front_end)
     step = interrupted.train_step
 
     def dying_step():
@@ -197,7 +198,7 @@ def test_killed_and_resumed_run_ends_exactly_like_a_straight_run(prepared, tmp_p
     with pytest.raises(Killed):
         interrupted.fit(progress=False)
 
-    resumed = trainer(items, init, tmp_path / "resumed")
+    resumed = trainer(items, init, tmp_path / "resumed", front_end=front_end)
     assert resumed.resume() and resumed.step == 2
     summary = resumed.fit(progress=False)
     assert summary["resumed_from"] == 2
@@ -210,6 +211,11 @@ def test_killed_and_resumed_run_ends_exactly_like_a_straight_run(prepared, tmp_p
         assert a["metadata"]["pretraining"] == b["metadata"]["pretraining"]
     # dropout was live, so the step-by-step randomness really had to be reproduced
     assert straight.model.config.speech.hidden_dropout > 0
+    # the front end trained exactly when asked
+    initial, _ = load_checkpoint(init)
+    moved = not torch.equal(initial.feature_extractor.conv_layers[0].conv.weight,
+                            straight.model.feature_extractor.conv_layers[0].conv.weight)
+    assert moved == (front_end == "trained")
 
 
 def test_a_different_seed_trains_differently_and_refuses_the_other_runs_state(prepared, tmp_path):
