@@ -60,3 +60,15 @@ def test_synthetic_turns_say_what_their_prosody_says():
     for letter, hits in agree.items():
         share = sum(hits) / len(hits)
         assert share >= (0.999 if letter == "N" else 0.7), f"{letter}: {share:.2f} of its turns use its words"
+
+
+def test_a_synthetic_corpus_of_an_older_version_is_refused_not_reused(tmp_path):
+    """Version 1 said words unrelated to the emotion: reusing it would silently pre-train on it."""
+    import json
+
+    from care_superb.synth import MARKER, synthesize
+
+    (tmp_path / MARKER).write_text(json.dumps({"synthetic": True, "generator": "care-superb synth",
+                                               "layout": "msp_podcast", "seed": 0, "size": "demo"}))
+    with pytest.raises(FileExistsError, match="delete it.*version of the layout"):
+        synthesize("msp_podcast", tmp_path)

@@ -73,6 +73,8 @@ def synthesize(name: str, out: str | Path, seed: int = 0, size: str = "demo") ->
     out = Path(out)
     settings = {"synthetic": True, "generator": "care-superb synth", "layout": name,
                 "seed": seed, "size": size}
+    if getattr(module, "VERSION", 1) > 1:  # a layout whose plan changed: older copies are refused
+        settings["version"] = module.VERSION
     marker = out / MARKER
     if marker.is_file():
         existing = json.loads(marker.read_text())
@@ -81,6 +83,7 @@ def synthesize(name: str, out: str | Path, seed: int = 0, size: str = "demo") ->
         raise FileExistsError(
             f"{out} already holds a synthetic corpus made with {existing}; "
             f"choose another --out or delete it to make one with {settings}"
+            + (" (this version of the layout says different things)" if existing.get("version") != settings.get("version") else "")
         )
     if out.exists() and any(out.iterdir()) and not _looks_like_partial(out, name):
         raise FileExistsError(f"{out} exists and is not a (partial) synthetic {name} corpus; choose another --out")

@@ -16,6 +16,8 @@ import random
 from care_superb.downstream.msp_podcast.corpus import EMOTIONS, LABEL_COLUMNS
 from care_superb.synth import Clip, Plan, speakers
 
+# 2: the words agree with the emotion (version 1's did not); a corpus of version 1 is refused
+VERSION = 2
 # turns per speaker; 40 speakers
 SIZES = {"demo": 12, "full": 100}
 N_SPEAKERS = 40
