@@ -28,7 +28,8 @@ echo "[demo] synthesising the demo corpora into data/synthetic/ (logs: data/synt
 mkdir -p data/synthetic
 printf '%s\n' daic_woz meld msp_podcast ravdess_song emodb cafe iemocap msp_improv cmu_mosi |
     xargs -P 2 -I{} sh -c "'$VENV/bin/care-superb' synth {} --out data/synthetic/{} --seed 0 \
-        > data/synthetic/.synth-{}.log 2>&1 && tail -n 1 data/synthetic/.synth-{}.log"
+        > data/synthetic/.synth-{}.log 2>&1 && tail -n 1 data/synthetic/.synth-{}.log \
+        || { tail -n 3 data/synthetic/.synth-{}.log >&2; exit 255; }"   # 255: xargs stops at once
 "$VENV/bin/care-superb" prepare meld --root data/synthetic/meld --cache data/synthetic/meld_16k \
     > data/synthetic/.prepare-meld.log 2>&1 && echo "[demo] MELD decoded into data/synthetic/meld_16k"
 

@@ -62,7 +62,7 @@ def test_synthetic_turns_say_what_their_prosody_says():
         assert share >= (0.999 if letter == "N" else 0.7), f"{letter}: {share:.2f} of its turns use its words"
 
 
-def test_a_synthetic_corpus_of_an_older_version_is_refused_not_reused(tmp_path):
+def test_a_synthetic_corpus_of_an_older_version_is_refused_not_reused(tmp_path, capsys):
     """Version 1 said words unrelated to the emotion: reusing it would silently pre-train on it."""
     import json
 
@@ -72,3 +72,8 @@ def test_a_synthetic_corpus_of_an_older_version_is_refused_not_reused(tmp_path):
                                                "layout": "msp_podcast", "seed": 0, "size": "demo"}))
     with pytest.raises(FileExistsError, match="delete it.*version of the layout"):
         synthesize("msp_podcast", tmp_path)
+    # the command says so in one line, no traceback
+    from care_superb.cli import main
+
+    assert main(["synth", "msp_podcast", "--out", str(tmp_path)]) == 2
+    assert "error:" in capsys.readouterr().err and not list(tmp_path.glob("Audios/*"))

@@ -14,7 +14,13 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    root = synthesize(args.corpus, args.out, seed=args.seed, size=args.size)
+    import sys
+
+    try:
+        root = synthesize(args.corpus, args.out, seed=args.seed, size=args.size)
+    except (FileExistsError, ValueError) as err:  # an --out holding something else; an unknown size
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     n = sum(1 for p in root.rglob("*") if p.is_file())
     print(f"synthetic {args.corpus} corpus ({args.size}, seed {args.seed}): {root} ({n} files)")
     return 0
