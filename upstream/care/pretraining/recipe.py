@@ -3,8 +3,8 @@
 =============================================  =======================  ==============
 block                                          semantic loss            acoustic loss
 =============================================  =======================  ==============
-feature extractor, projection, positional      frozen                   frozen
-conv, encoder LayerNorm
+feature extractor, projection, positional      frozen (trained with     frozen
+conv, encoder LayerNorm                        --front-end trained)
 common encoder                                 trained                  no gradient
 acoustic encoder, acoustic head                -                        trained
 semantic encoder: text layers                  frozen                   -
