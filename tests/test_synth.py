@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import soundfile as sf
 
 from care_superb.downstream.emodb import corpus as emodb
@@ -40,10 +41,14 @@ def test_same_seed_same_bytes_and_resume(tmp_path, synth_root):
     synthesize("emodb", out, seed=0)
     # Interrupt: remove the marker and some files, as a killed run would leave it.
     (out / MARKER).unlink()
-    (out / ".synth-in-progress").write_text(json.dumps({"layout": "emodb"}))
+    settings = {"synthetic": True, "generator": "care-superb synth", "layout": "emodb", "seed": 0, "size": "demo"}
+    (out / ".synth-in-progress").write_text(json.dumps(settings))
     removed = sorted((out / "wav").glob("1*.wav"))[:30]
     for path in removed:
         path.unlink()
+    # a partial corpus of other settings is not resumed into a mix of two corpora
+    with pytest.raises(FileExistsError, match="partial synthetic corpus made with"):
+        synthesize("emodb", out, seed=1)
     synthesize("emodb", out, seed=0)
     assert is_synthetic(out)
     for path in sorted((reference / "wav").glob("*.wav")):

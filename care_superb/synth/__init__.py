@@ -87,6 +87,12 @@ def synthesize(name: str, out: str | Path, seed: int = 0, size: str = "demo") ->
         )
     if out.exists() and any(out.iterdir()) and not _looks_like_partial(out, name):
         raise FileExistsError(f"{out} exists and is not a (partial) synthetic {name} corpus; choose another --out")
+    flag = out / ".synth-in-progress"
+    if flag.is_file() and json.loads(flag.read_text()) != settings:  # resuming would mix two corpora
+        raise FileExistsError(
+            f"{out} holds a partial synthetic corpus made with {json.loads(flag.read_text())}; "
+            f"delete it or choose another --out to make one with {settings}"
+        )
     out.mkdir(parents=True, exist_ok=True)
     (out / ".synth-in-progress").write_text(json.dumps(settings))
 

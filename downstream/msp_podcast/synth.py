@@ -6,8 +6,9 @@ Sentences are drawn from a small grammar so that turns say many different things
 target varies), and emotions are drawn with MSP-PODCAST's skew towards neutral speech. As in real
 podcast speech, what a turn says leans the same way as how it is said: most turns take their verb,
 opener and closing remark from their emotion's words ("Ugh,", "was furious about", "I am still so
-angry!"), the rest from the neutral ones. That agreement is what CARE's semantic loss distils into the speech encoder; with words
-independent of the emotion the text teacher would carry nothing about emotion to distil.
+angry!"), the rest from the neutral ones. That agreement is what CARE's semantic loss distils
+into the speech encoder; with words independent of the emotion the text teacher would carry
+nothing about emotion to distil.
 """
 from __future__ import annotations
 
@@ -51,7 +52,7 @@ WORDS = {
           ("Yuck,", "Ugh,", "Gross,", "Honestly,"),
           ("It was disgusting.", "It made me sick.", "How revolting.", "I felt nauseated.")),
 }
-# share of turns whose verb and opener come from their emotion's words (the rest: neutral ones)
+# share of turns whose verb, opener and closing remark are their emotion's (the rest: neutral ones)
 AGREEMENT = 0.8
 OBJECTS = ("the new album", "the election results", "that old car", "the summer trip",
            "the budget meeting", "the football game", "a strange dream", "the garden",
