@@ -20,7 +20,9 @@ from care_superb.leaderboard.scoring import Scorer
 
 def row(task: str, targets: list, outputs: list) -> Row:
     keys = [f"u{i:05d}" for i in range(len(targets))]
-    return Row(path=Path(f"<{task}>"), data={"task": task, "config": {}}, keys=keys, targets=targets, outputs=outputs)
+    units = [f"c{i // 10:04d}" for i in range(len(targets))]  # clusters of 10, as dialogues
+    return Row(path=Path(f"<{task}>"), data={"task": task, "config": {}}, keys=keys, targets=targets, outputs=outputs,
+               units=units)
 
 
 def cases(rng: np.random.Generator):
