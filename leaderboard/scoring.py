@@ -124,11 +124,12 @@ def aligned_outputs(first: Row, other: Row) -> list:
 
 def batched_metric(scorer: Scorer):
     """A function scoring a whole batch of resamples at once, or None where the objective must do it."""
+    from care_superb.downstream.metrics import CLASSIFICATION
     from care_superb.downstream.objectives import Classification, Regression
 
     objective, metric = scorer.objective, scorer.metric
-    if isinstance(objective, Classification) and metric == "weighted_f1":
-        return _weighted_f1_from_confusions(scorer)
+    if isinstance(objective, Classification) and metric in CLASSIFICATION:
+        return _classification_from_confusions(scorer, CLASSIFICATION[metric])
     if isinstance(objective, Regression):
         names = {f"{a}_ccc": i for i, a in enumerate(objective.attributes)}
         if metric == "mean_ccc" or metric in names:
@@ -152,9 +153,9 @@ def _per_unit_sums(scorer: Scorer, features: np.ndarray) -> np.ndarray:
     return sums.reshape(-1, features.shape[2])
 
 
-def _weighted_f1_from_confusions(scorer: Scorer):
-    """Weighted F1 (scikit-learn's ``average="weighted"``, ``zero_division=0``) of each resample from
-    its confusion matrix: per-(system, unit) confusion counts, summed by the draw counts."""
+def _classification_from_confusions(scorer: Scorer, metric):
+    """A ``downstream/metrics.py`` metric of each resample from its confusion matrix: per-(system,
+    unit) confusion counts, summed by the draw counts."""
     k = scorer.objective.output_dim
     true = np.asarray(scorer.targets)
     # an output is a class index, or (class index, probabilities) for segment objectives
@@ -163,19 +164,15 @@ def _weighted_f1_from_confusions(scorer: Scorer):
     sums = _per_unit_sums(scorer, cells)
 
     def score(units: np.ndarray, source: np.ndarray) -> np.ndarray:
-        confusion = (_draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums).reshape(-1, k, k)
-        support, predicted, hits = confusion.sum(2), confusion.sum(1), np.diagonal(confusion, axis1=1, axis2=2)
-        denominator = support + predicted
-        f1 = np.divide(2 * hits, denominator, out=np.zeros_like(hits), where=denominator > 0)
-        return (support * f1).sum(1) / support.sum(1)
+        return metric((_draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums).reshape(-1, k, k))
 
     return score
 
 
 def _ccc_batched(scorer: Scorer, attribute: int | None):
-    """CCC (``concordance.ccc``: population moments, its EPS) of each resample from the
-    per-(system, unit) sums of pred, pred^2, true, true^2 and pred * true, summed by the draw counts."""
-    from care_superb.downstream.concordance import EPS
+    """CCC (``concordance.from_moments``) of each resample from the per-(system, unit) sums of pred,
+    pred^2, true, true^2 and pred * true, summed by the draw counts."""
+    from care_superb.downstream.concordance import from_moments
 
     true = np.asarray(scorer.targets, dtype=np.float64)
     pred = np.asarray(scorer.outputs, dtype=np.float64)  # systems x utterances x attributes
@@ -186,9 +183,7 @@ def _ccc_batched(scorer: Scorer, attribute: int | None):
     def score(units: np.ndarray, source: np.ndarray) -> np.ndarray:
         drawn = _draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums
         mean_p, mean_pp, mean_t, mean_tt, mean_pt = np.split(drawn[:, :-1] / drawn[:, -1:], 5, axis=1)
-        covariance = mean_pt - mean_p * mean_t
-        var_p, var_t = mean_pp - mean_p ** 2, mean_tt - mean_t ** 2
-        values = 2 * covariance / (var_p + var_t + (mean_p - mean_t) ** 2 + EPS)
+        values = from_moments(mean_pt - mean_p * mean_t, mean_pp - mean_p ** 2, mean_tt - mean_t ** 2, mean_p - mean_t)
         return values.mean(1) if attribute is None else values[:, attribute]
 
     return score
