@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import yaml
 
+from care_superb.downstream.comparability import UPSTREAM_MAY_NOT_SET
+
 ENGINES = ("cached", "s3prl")
 CATEGORIES = ("base", "large")
 EXECUTORS = ("local", "slurm")
@@ -68,9 +70,9 @@ EXECUTOR_KEYS = {
 }
 EXTRACTION_KEYS = {"batch_size": "utterances of equal length per forward (default 8)",
                    "shard_size": "utterances per cache shard (default 128)"}
-# Downstream settings an upstream entry may not carry: they would give it a different head.
-HEAD_LIKE = ("downstream", "downstream_expert", "runner", "optimizer", "scheduler", "modelrc", "datarc",
-             "normalize", "upstream_feature_normalize", "pooling", "batch_size", "lr", "total_steps")
+# Settings an upstream entry may not carry: they would give it a different head or data protocol
+# (downstream/comparability.py holds the one key that rows must share to be compared).
+HEAD_LIKE = UPSTREAM_MAY_NOT_SET
 
 
 class BenchmarkError(ValueError):
@@ -297,8 +299,9 @@ def _parse_upstreams(given, task_names: set[str], problems: list[str]) -> list[U
         where = f"upstreams[{i}] ({entry.get('label', name)})"
         for key in entry:
             if key in HEAD_LIKE:
-                problems.append(f"{where}.{key}: downstream settings are shared by every upstream (one head for "
-                                f"all); set them under the top-level downstream: or tasks.<task>.downstream:")
+                problems.append(f"{where}.{key}: downstream settings are shared by every upstream (one head and "
+                                f"one data protocol for all); set them under the top-level downstream: or "
+                                f"tasks.<task>.downstream:")
         _unknown(where, {k: v for k, v in entry.items() if k not in HEAD_LIKE}, UPSTREAM_KEYS, problems)
         if name not in names:
             problems.append(f"{where}.name: unknown upstream {name!r} (not in s3prl.hub with care-superb "

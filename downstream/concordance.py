@@ -31,7 +31,11 @@ def ccc(pred: torch.Tensor, true: torch.Tensor, dim: int = 0) -> torch.Tensor:
         raise ValueError(f"CCC is undefined for fewer than two samples (got {pred.shape[dim]} along dim {dim})")
     mean_p, mean_t = pred.mean(dim=dim, keepdim=True), true.mean(dim=dim, keepdim=True)
     dp, dt = pred - mean_p, true - mean_t
-    covariance = (dp * dt).mean(dim=dim)
-    var_p, var_t = (dp * dp).mean(dim=dim), (dt * dt).mean(dim=dim)
-    shift = (mean_p - mean_t).squeeze(dim) ** 2
-    return 2 * covariance / (var_p + var_t + shift + EPS)
+    return from_moments((dp * dt).mean(dim=dim), (dp * dp).mean(dim=dim), (dt * dt).mean(dim=dim),
+                        (mean_p - mean_t).squeeze(dim))
+
+
+def from_moments(covariance, var_pred, var_true, mean_difference):
+    """CCC from population moments (tensors or arrays of one shape): what ``ccc`` computes, and
+    what the leaderboard computes for a whole batch of resamples from summed moments."""
+    return 2 * covariance / (var_pred + var_true + mean_difference ** 2 + EPS)

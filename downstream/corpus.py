@@ -28,11 +28,19 @@ class Utterance:
     split: str | None = None  # the corpus's official split, when it has one
     start: float | None = None  # seconds, when the utterance is a segment of a longer file
     end: float | None = None
+    # What a test set's errors cluster in, when finer than ``unit`` (an IEMOCAP dialogue inside a
+    # test session): the leaderboard resamples these, never single utterances (``Parsed.clusters``).
+    cluster: str | None = None
 
     @property
     def unit(self) -> str:
         """What must never appear in two splits."""
         return self.group if self.group is not None else self.speaker
+
+    @property
+    def resampling_unit(self) -> str:
+        """The cluster the leaderboard's intervals and paired tests resample."""
+        return self.cluster if self.cluster is not None else self.unit
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,9 @@ class Parsed:
     excluded: list[Excluded] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # defects handled without leaving anything out
     partition: str | None = None  # which of the corpus's published splits ``Utterance.split`` follows
+    # What ``Utterance.resampling_unit`` is, in words ("speaker", "dialogue", "video", ...): utterances
+    # of one speaker, dialogue or video share errors, so intervals resample these (result rows say which).
+    clusters: str = "speaker"
 
 
 def count_reasons(excluded: list[Excluded]) -> dict[str, int]:

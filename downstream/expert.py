@@ -44,6 +44,7 @@ class EmotionExpert(nn.Module):
 
         parsed = prepare_utterances(self.spec, self.datarc, self.objective)
         self.excluded = parsed.excluded
+        self.clusters = parsed.clusters
         if parsed.excluded or parsed.notes:
             results.write_json(self.expdir / "skipped.json", {
                 "task": self.task, "counts": count_reasons(parsed.excluded),
@@ -116,10 +117,12 @@ class EmotionExpert(nn.Module):
     def _write_result_row(self, split: str, metrics: dict, present: int | None, records: dict) -> None:
         ckpt = self.args.get("init_ckpt")
         stem = Path(ckpt).stem if ckpt else "latest"
-        # Human-readable true/pred, and the raw target/output the objective scores (so that a
-        # leaderboard can resample utterances and recompute the metric).
-        predictions = [{"key": k, "true": self.objective.describe(t), "pred": self.objective.describe(p),
-                        "target": t, "output": p}
+        # Human-readable true/pred, the raw target/output the objective scores, and the cluster the
+        # utterance belongs to (its speaker, dialogue, video...): a leaderboard resamples clusters
+        # and recomputes the metric.
+        cluster = {u.key: u.resampling_unit for u in self.splits[split]}
+        predictions = [{"key": k, "unit": cluster[k], "true": self.objective.describe(t),
+                        "pred": self.objective.describe(p), "target": t, "output": p}
                        for k, t, p in zip(records["key"], records["true"], records["pred"])]
         predictions_file = results.write_json(self.expdir / f"predictions-{split}-{stem}.json",
                                               {"task": self.task, "split": split, "predictions": predictions})
@@ -132,6 +135,8 @@ class EmotionExpert(nn.Module):
             "n_utterances": len(records["true"]),
             **({"n_classes_present": present} if present is not None else {}),
             "protocol": self.split_description,
+            "resampling": {"unit": self.clusters, "n_units": len(set(cluster.values())),
+                           "test_keys_sha256": results.keys_hash(cluster)},
             "upstream": {
                 "name": self.args.get("upstream"),
                 "ckpt": self.args.get("upstream_ckpt"),
@@ -149,7 +154,8 @@ class EmotionExpert(nn.Module):
             "downstream_checkpoint": ckpt,
             "data": results.data_provenance(self.datarc["root"]),
             "config": {"downstream_expert": self.conf, "runner": self.args.get("runner"),
-                       "optimizer": self.args.get("optimizer")},
+                       "optimizer": self.args.get("optimizer"),
+                       **{k: self.args[k] for k in ("scheduler", "specaug") if self.args.get(k)}},
             "seed": self.args.get("seed"),
             "versions": results.versions(),
             "git_commit": results.git_commit(),

@@ -1,8 +1,8 @@
 """What a head predicts, how it is trained and scored: one class per kind of task.
 
 The shared expert calls ``output_dim``, ``target``, ``loss``, ``predict``, ``metrics`` and reads
-``selection`` (the dev metric that picks ``dev-best.ckpt``) and ``min_batch``. Metrics come from
-scikit-learn.
+``selection`` (the dev metric that picks ``dev-best.ckpt``) and ``min_batch``. Metrics are
+``metrics.py``'s (scikit-learn's definitions, on confusion matrices) and ``concordance.ccc``.
 ``metrics(true, pred, keys=None)`` also receives the utterance keys, for objectives that score
 groups of utterances (``InterviewClassification``); the others ignore them. Options under a task
 config's ``downstream_expert.objective`` are passed to the registry row's objective factory.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import numpy as np
 import torch
-from sklearn.metrics import accuracy_score, f1_score, recall_score
 from torch.nn import functional as F
 
+from care_superb.downstream import metrics as m
 from care_superb.downstream.concordance import ccc
 
 
@@ -55,14 +55,8 @@ class Classification:
         UA and macro F1 average over *every* class of the task, also one absent from the split
         (its recall and F1 count as 0), so that numbers stay comparable across splits and papers;
         ``n_classes_present`` says when that happened. ``keys`` is not needed here."""
-        classes = list(range(len(self.labels)))
-        return {
-            "weighted_f1": float(f1_score(true, pred, labels=classes, average="weighted", zero_division=0)),
-            "accuracy": float(accuracy_score(true, pred)),
-            "unweighted_accuracy": float(recall_score(true, pred, labels=classes, average="macro", zero_division=0)),
-            "macro_f1": float(f1_score(true, pred, labels=classes, average="macro", zero_division=0)),
-            "n_classes_present": len(set(true)),
-        }
+        return {**m.classification_metrics(m.confusion(true, pred, len(self.labels))),
+                "n_classes_present": len(set(true))}
 
     def describe(self, value) -> str:
         return self.labels[value] if isinstance(value, (int, np.integer)) else str(value)
@@ -113,7 +107,7 @@ class InterviewClassification(Classification):
             raise ValueError("InterviewClassification.metrics needs one key per prediction (<recording>/<segment>)")
         classes = [p[0] for p in pred]
         scores = super().metrics(true, classes)
-        scores[f"{self.positive}_f1"] = self._positive_f1(true, classes)
+        scores[f"{self.positive}_f1"] = self._positive_f1(m.confusion(true, classes, len(self.labels)))
 
         by_recording: dict[str, list[int]] = {}
         for i, key in enumerate(keys):
@@ -125,13 +119,12 @@ class InterviewClassification(Classification):
                 raise ValueError(f"recording {recording!r} has segments with different labels {sorted(labels)}")
             rec_true.append(labels.pop())
             rec_pred.append(self.decide([pred[i] for i in rows]))
-        classes = list(range(len(self.labels)))
+        interviews = m.confusion(rec_true, rec_pred, len(self.labels))
         scores.update({
-            "interview_weighted_f1": float(f1_score(rec_true, rec_pred, labels=classes, average="weighted",
-                                                    zero_division=0)),
-            "interview_macro_f1": float(f1_score(rec_true, rec_pred, labels=classes, average="macro", zero_division=0)),
-            f"interview_{self.positive}_f1": self._positive_f1(rec_true, rec_pred),
-            "interview_accuracy": float(accuracy_score(rec_true, rec_pred)),
+            "interview_weighted_f1": float(m.weighted_f1(interviews)),
+            "interview_macro_f1": float(m.macro_f1(interviews)),
+            f"interview_{self.positive}_f1": self._positive_f1(interviews),
+            "interview_accuracy": float(m.accuracy(interviews)),
         })
         return scores
 
@@ -144,9 +137,8 @@ class InterviewClassification(Classification):
         tied = np.flatnonzero(votes == votes.max())
         return int(tied[mean[tied].argmax()])
 
-    def _positive_f1(self, true: list[int], pred: list[int]) -> float:
-        positive = self.index[self.positive]
-        return float(f1_score(true, pred, labels=[positive], average="macro", zero_division=0))
+    def _positive_f1(self, confusion: np.ndarray) -> float:
+        return float(m.class_f1(confusion, self.index[self.positive]))
 
     def describe(self, value) -> str:
         if isinstance(value, (tuple, list)):

@@ -6,6 +6,7 @@ results store and the leaderboard read these rows and nothing else.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import json
 import os
 import platform
@@ -17,7 +18,8 @@ from pathlib import Path
 from care_superb.synth import MARKER
 
 # Every row says which schema it follows; the leaderboard refuses rows of another one.
-SCHEMA = {"schema": "care-superb/result-row", "schema_version": 2}
+# Version 3: every prediction names its resampling cluster ("unit"); the row says what they are.
+SCHEMA = {"schema": "care-superb/result-row", "schema_version": 3}
 PACKAGES = ("care-superb", "s3prl", "torch", "torchaudio", "transformers", "scikit-learn", "speechbrain", "numpy")
 
 
@@ -46,6 +48,11 @@ def data_provenance(root: str | Path) -> dict:
     marker = Path(root) / MARKER
     synthetic = json.loads(marker.read_text()) if marker.is_file() else None
     return {"root": str(Path(root).resolve()), "synthetic": synthetic is not None, "synth": synthetic}
+
+
+def keys_hash(keys) -> str:
+    """sha256 of a set of utterance keys (order-free): two rows on the same test utterances agree on it."""
+    return hashlib.sha256("\n".join(sorted(keys)).encode()).hexdigest()
 
 
 def write_json(path: Path, payload: dict) -> Path:

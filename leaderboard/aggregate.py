@@ -1,9 +1,9 @@
 """From rows to cells: one cell per upstream label and table column, averaged as the paper does.
 
-Order of averaging, everywhere: first the folds (IEMOCAP's sessions, MSP-IMPROV's speakers; or
-several seeded splits) within one training seed, then mean ± sample std (ddof 1) across seeds.
-A seed that lacks a fold which the task's other rows have is left out of the cell (and said so):
-averaging different folds would compare different test sets.
+Order of averaging, everywhere: first the test sets (IEMOCAP's sessions, MSP-IMPROV's speakers;
+or several seeded splits: each a (fold, split) of the task) within one training seed, then mean ±
+sample std (ddof 1) across seeds. A seed that lacks a test set which the task's other rows have
+is left out of the cell (and said so): averaging different test sets would compare different things.
 """
 from __future__ import annotations
 
@@ -32,6 +32,18 @@ class Cell:
     parts: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     ci: tuple[float, float] | None = None  # the same in every table showing the cell
+    clusters: list[int] = field(default_factory=list)  # resampled clusters in each of its test sets
+
+    @property
+    def few_clusters(self) -> bool:
+        """Its interval rests on too few clusters in some test set to be a 95% interval."""
+        from care_superb.leaderboard.stats import MIN_CLUSTERS
+
+        return bool(self.clusters) and min(self.clusters) < MIN_CLUSTERS
+
+    @property
+    def resampling_units(self) -> list[str]:
+        return sorted({r.resampling_unit for r, _, _ in self.weights()}) if self.present else []
 
     @property
     def rows(self) -> list[Row]:
@@ -80,8 +92,9 @@ def sort_seeds(seeds):
     return sorted(seeds, key=lambda s: (s is None, not isinstance(s, (int, float)), s if isinstance(s, (int, float)) else 0, str(s)))
 
 
-def fold_name(row: Row) -> str:
-    return f"fold {row.fold}" if row.fold is not None else f"split {row.split}"
+def variant_name(variant: tuple) -> str:
+    fold, split = variant
+    return ", ".join(([f"fold {fold}"] if fold is not None else []) + [f"split {split}"])
 
 
 def task_metric(rows: list[Row], task: str) -> str:
@@ -97,15 +110,15 @@ def task_metric(rows: list[Row], task: str) -> str:
 
 
 def build_cells(rows: list[Row], columns: list[Column]) -> dict[tuple[str, str], Cell]:
-    """Every (label, column key) cell that has rows; the expected folds of a task are those that any
-    of its rows (any upstream) has."""
+    """Every (label, column key) cell that has rows; the expected test sets (fold, split) of a task
+    are those that any of its rows (any upstream) has."""
     cells = {}
     for column in columns:
         task_rows = [r for r in rows if r.task == column.task]
         if not task_rows:
             continue
         metric = column.metric or task_metric(task_rows, column.task)
-        folds = {r.fold for r in task_rows if r.fold is not None}
+        variants = {r.variant for r in task_rows}
         by_label: dict[str, list[Row]] = {}
         for row in task_rows:
             by_label.setdefault(row.label, []).append(row)
@@ -115,10 +128,10 @@ def build_cells(rows: list[Row], columns: list[Column]) -> dict[tuple[str, str],
             for row in sorted(label_rows, key=lambda r: str(r.path)):
                 by_seed.setdefault(row.seed, []).append(row)
             for seed in sort_seeds(by_seed):
-                have = {r.fold for r in by_seed[seed]}
-                if folds and have != folds:
-                    lacking = ", ".join(str(f) for f in sorted(folds - have, key=str))
-                    cell.notes.append(f"{label}, {column.title}: seed {seed} left out, it lacks fold(s) {lacking}")
+                have = {r.variant for r in by_seed[seed]}
+                if have != variants:
+                    lacking = "; ".join(variant_name(v) for v in sorted(variants - have, key=str))
+                    cell.notes.append(f"{label}, {column.title}: seed {seed} left out, it lacks {lacking}")
                     continue
                 cell.by_seed[seed] = sorted(by_seed[seed], key=lambda r: (str(r.fold), str(r.split), str(r.path)))
             cells[(label, column.key)] = cell
@@ -133,17 +146,25 @@ def average_cell(label: str, key: str, parts: list[Cell | None]) -> Cell:
     return cell
 
 
-def check_heads(rows: list[Row]) -> list[str]:
-    """Within each task, every row must have the first row's head config; the differences found."""
+def check_comparable(rows: list[Row]) -> list[str]:
+    """Within each task, every row must share the first row's comparability key (head, training and
+    data protocol: ``downstream/comparability.py``), and every row of one test set (task, fold,
+    split) the same test utterances. The differences found, each naming its files."""
+    from care_superb.downstream.comparability import differences
+
     problems = []
-    first_of_task: dict[str, Row] = {}
+    first_of_task: dict[str, tuple[Row, dict]] = {}
+    first_of_set: dict[tuple, Row] = {}
     for row in sorted(rows, key=lambda r: str(r.path)):
-        first = first_of_task.setdefault(row.task, row)
-        if first is row:
-            continue
-        a, b = first.head(), row.head()
-        differing = [k for k in a if a[k] != b[k]]
+        first, key = first_of_task.setdefault(row.task, (row, row.settings()))
+        differing = differences(key, row.settings()) if first is not row else []
         if differing:
-            problems.append(f"{first.path} and {row.path} ({row.task}) were trained with different heads: "
-                            + "; ".join(f"{k} = {a[k]!r} vs {b[k]!r}" for k in differing))
+            problems.append(f"{first.path} and {row.path} ({row.task}) differ in head, training or data protocol: "
+                            + "; ".join(differing))
+        same_set = first_of_set.setdefault((row.task, *row.variant), row)
+        if set(same_set.keys) != set(row.keys):
+            only = sorted(set(same_set.keys) ^ set(row.keys))
+            problems.append(f"{same_set.path} and {row.path} ({row.task}, {variant_name(row.variant)}) are not on the "
+                            f"same test utterances ({len(same_set.keys)} vs {len(row.keys)}; {len(only)} in one only, "
+                            f"e.g. {only[0]}): a different corpus copy, exclusions or split settings")
     return problems

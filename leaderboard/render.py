@@ -11,8 +11,9 @@ from care_superb.leaderboard import stats
 from care_superb.leaderboard.tables import BEST, WORSE, Comparison, Table
 
 SYNTHETIC, RANDOM = "§", "¶"
+FEW = "‡"  # an interval over too few clusters
 MISSING = {"md": "–", "tex": "--"}
-LATEX_MARKS = {BEST: "$^{*}$", WORSE: "$^{\\dagger}$", SYNTHETIC: "\\S", RANDOM: "\\P"}
+LATEX_MARKS = {BEST: "$^{*}$", WORSE: "$^{\\dagger}$", SYNTHETIC: "\\S", RANDOM: "\\P", FEW: "$^{\\ddagger}$"}
 NO_COMPARISON = Comparison("", None)
 
 
@@ -49,7 +50,8 @@ def cell_text(table: Table, label: str, key: str, best: float | None, fmt: str) 
     text = mean + (pm + number(table, cell.std) if cell.std is not None else "")
     if cell.ci is not None:
         interval = f"[{number(table, cell.ci[0])}, {number(table, cell.ci[1])}]"
-        text += f" {interval}" if fmt == "md" else f" {{\\scriptsize {interval}}}"
+        few = (FEW if fmt == "md" else LATEX_MARKS[FEW]) if cell.few_clusters else ""
+        text += f" {interval}{few}" if fmt == "md" else f" {{\\scriptsize {interval}}}{few}"
     marker = table.comparisons.get((label, key), NO_COMPARISON).marker
     return text + (marker if fmt == "md" else LATEX_MARKS.get(marker, ""))
 
@@ -61,15 +63,21 @@ def heading(table: Table) -> str:
 def footnotes(table: Table) -> list[tuple[str, str]]:
     """(marker, text) pairs; the first (empty marker) says what a cell holds."""
     notes = [("", "Cell: mean ± std over training seeds (folds, or several splits, averaged within a seed first) "
-                  "[95% percentile-bootstrap interval over test utterances, resampled per test set]. Bold: best in "
-                  "its column. Average: over the table's columns, only where all are present. –: no result.")]
+                  "[95% expanded-percentile bootstrap interval over the test set's clusters (speakers, dialogues, videos, "
+                  "scenes or interviews: see the notes), resampled per test set]. Bold: best in its column. "
+                  "Average: over the table's columns, only where all are present. –: no result.")]
     marks = {c.marker for c in table.comparisons.values()}
     test = (f"approximate randomisation test against the best other upstream of this table, paired on the same "
-            f"test utterances, two-sided, p < {stats.ALPHA}, not corrected for multiple comparisons")
+            f"test utterances and swapping whole clusters, the same swap in every seed, two-sided, "
+            f"p < {stats.ALPHA}, not corrected for multiple comparisons")
     if BEST in marks:
         notes.append((BEST, f"best in its column and significantly better than the runner-up ({test})"))
     if WORSE in marks:
         notes.append((WORSE, "significantly worse than the best in its column" + ("" if BEST in marks else f" ({test})")))
+    if any(c.few_clusters and c.ci is not None for c in table.cells.values()):
+        notes.append((FEW, f"interval over fewer than {stats.MIN_CLUSTERS} clusters in a test set (e.g. 2-3 test "
+                           f"speakers): no bootstrap over so few is a 95% interval; it spans the resamples' range, "
+                           f"read it as the spread over those clusters"))
     if any(table.flags(label)["synthetic"] for label in table.labels):
         notes.append((SYNTHETIC, "results computed on SYNTHETIC data (espeak-ng speech in the corpus's layout), in "
                                  "some or all cells of the row: they show that the pipeline works, not how well the "
@@ -97,8 +105,12 @@ def plain_notes(table: Table) -> list[str]:
         if shown:
             folds = sorted({len(rows) for c in shown for rows in c.by_seed.values()})
             seeds = sorted({c.n_seeds for c in shown})
+            units = sorted({u for c in shown for u in c.resampling_units})
+            clusters = sorted({n for c in shown for n in c.clusters})
+            resampled = f"resampled by {'/'.join(units)}" + (
+                f" ({clusters[0]}{'-' + str(clusters[-1]) if len(clusters) > 1 else ''} per test set)" if clusters else "")
             notes.append(f"{title}: metric {table.metrics[key]}; {'/'.join(map(str, folds))} fold(s) or split(s) "
-                         f"per seed; {'/'.join(map(str, seeds))} seed(s).")
+                         f"per seed; {'/'.join(map(str, seeds))} seed(s); {resampled}.")
     return notes + sorted(set(table.notes))
 
 
@@ -163,6 +175,8 @@ def csv(table: Table) -> str:
                     "n_seeds": (cell.n_seeds or None) if present else None,
                     "ci_low": scaled(cell.ci[0]) if present and cell.ci else None,
                     "ci_high": scaled(cell.ci[1]) if present and cell.ci else None,
+                    "resampling_unit": "/".join(cell.resampling_units) if present else None,
+                    "min_clusters_per_test_set": min(cell.clusters) if present and cell.clusters else None,
                     "compared_with": test.compared_with or None,
                     "p_value": test.p_value,
                     "marker": test.marker,
@@ -171,7 +185,8 @@ def csv(table: Table) -> str:
                     "result_rows": ";".join(sorted({str(r.path) for r in rows})),
                 })
     frame_ = pd.DataFrame.from_records(records)
-    frame_["n_seeds"] = frame_["n_seeds"].astype("Int64")
+    for column in ("n_seeds", "min_clusters_per_test_set"):
+        frame_[column] = frame_[column].astype("Int64")
     out = io.StringIO()
     for mark, text in footnotes(table):
         out.write(f"# {mark} {text}".replace("#  ", "# ") + "\n")

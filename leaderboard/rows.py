@@ -1,8 +1,9 @@
 """Reading result rows and their prediction files, and refusing the ones the tables cannot use.
 
 A row is what ``run_downstream.py -m evaluate`` writes (``result-test-<ckpt>.json``, schema
-version 2): metrics plus provenance, next to a predictions file holding each test utterance's raw
-target and output, from which the leaderboard recomputes every metric it resamples. Everything
+version 3): metrics plus provenance, next to a predictions file holding each test utterance's raw
+target and output and the cluster it belongs to (``unit``: its speaker, dialogue, video...), from
+which the leaderboard recomputes every metric it resamples. Everything
 wrong with the input is collected and reported at once, each problem naming its file and the fix.
 """
 from __future__ import annotations
@@ -12,19 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 SCHEMA = "care-superb/result-row"
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 ROW_GLOB = "result-test-*.json"
-
-# What makes two rows of one task comparable: the same head trained the same way. The task's
-# objective options are compared too: DAIC-WOZ's interview decision changes the metric itself.
-HEAD_KEYS = (
-    "config.downstream_expert.modelrc",
-    "config.downstream_expert.objective",
-    "config.downstream_expert.datarc.batch_size",
-    "config.optimizer",
-    "config.runner.total_steps",
-    "upstream.normalize",
-)
 
 
 class LeaderboardError(ValueError):
@@ -38,6 +28,7 @@ class Row:
     keys: list[str] = field(repr=False)
     targets: list = field(repr=False)
     outputs: list = field(repr=False)
+    units: list[str] = field(repr=False)  # each utterance's resampling cluster
 
     @property
     def task(self) -> str:
@@ -69,6 +60,16 @@ class Row:
         return (self.data.get("protocol") or {}).get("split")
 
     @property
+    def variant(self) -> tuple:
+        """Which test set of the task: (fold, split)."""
+        return self.fold, self.split
+
+    @property
+    def resampling_unit(self) -> str:
+        """What the clusters are ("speaker", "dialogue", ...), as the row's task parser named them."""
+        return (self.data.get("resampling") or {}).get("unit") or "utterance"
+
+    @property
     def cell_key(self) -> tuple:
         """Two rows with this key are the same experiment twice."""
         return self.label, self.task, self.fold, self.split, self.seed
@@ -94,20 +95,16 @@ class Row:
     def objective_options(self) -> dict:
         return ((self.data.get("config") or {}).get("downstream_expert") or {}).get("objective") or {}
 
-    def head(self) -> dict:
-        return {key: lookup(self.data, key) for key in HEAD_KEYS}
+    def settings(self) -> dict[str, str]:
+        """The comparability key (``downstream/comparability.py``): rows of a task must share it."""
+        from care_superb.downstream.comparability import settings
+
+        return settings(self.data.get("config"), normalize=self.data["upstream"].get("normalize"),
+                        engine=self.data.get("engine"), synthetic=self.synthetic)
 
     def describe(self) -> str:
         where = f"fold {self.fold}, " if self.fold is not None else ""
         return f"{self.path} ({self.label}, {self.task}, {where}split {self.split}, seed {self.seed})"
-
-
-def lookup(data: dict, dotted: str):
-    for part in dotted.split("."):
-        if not isinstance(data, dict):
-            return None
-        data = data.get(part)
-    return data
 
 
 def find_row_files(paths: list[str | Path]) -> list[Path]:
@@ -167,8 +164,8 @@ def load_row(path: Path, known_tasks) -> Row:
         found = "has no schema_version" if version is None else f"has schema_version {version}"
         raise LeaderboardError(
             f"{path}: result row from an older schema ({found}; the leaderboard needs {SCHEMA_VERSION}, whose "
-            f"predictions file holds raw targets and outputs). Fix: re-evaluate its checkpoint with this "
-            f"version: `{rerun_hint(data, path)}`")
+            f"predictions file holds raw targets and outputs and each utterance's resampling cluster). Fix: "
+            f"re-evaluate its checkpoint with this version: `{rerun_hint(data, path)}`")
     if version > SCHEMA_VERSION:
         raise LeaderboardError(f"{path}: schema_version {version} is newer than this leaderboard reads "
                                f"({SCHEMA_VERSION}); update care-superb")
@@ -181,11 +178,11 @@ def load_row(path: Path, known_tasks) -> Row:
         raise LeaderboardError(f"{path}: a {data['split']!r} row; the leaderboard tabulates test rows only")
     if data["primary_metric"] not in data["metrics"]:
         raise LeaderboardError(f"{path}: primary metric {data['primary_metric']!r} is not among its metrics")
-    keys, targets, outputs = load_predictions(path, data)
-    return Row(path=path, data=data, keys=keys, targets=targets, outputs=outputs)
+    keys, targets, outputs, units = load_predictions(path, data)
+    return Row(path=path, data=data, keys=keys, targets=targets, outputs=outputs, units=units)
 
 
-def load_predictions(path: Path, data: dict) -> tuple[list, list, list]:
+def load_predictions(path: Path, data: dict) -> tuple[list, list, list, list]:
     pred_path = path.parent / data["predictions"]
     if not pred_path.is_file():
         raise LeaderboardError(f"{path}: its predictions file {pred_path} is missing; the intervals and tests "
@@ -194,9 +191,10 @@ def load_predictions(path: Path, data: dict) -> tuple[list, list, list]:
     entries = entries.get("predictions") if isinstance(entries, dict) else None
     if not isinstance(entries, list):
         raise LeaderboardError(f"{pred_path}: expected {{\"predictions\": [{{key, target, output, ...}}, ...]}}")
-    bad = [i for i, e in enumerate(entries) if not (isinstance(e, dict) and {"key", "target", "output"} <= set(e))]
+    needed = {"key", "unit", "target", "output"}
+    bad = [i for i, e in enumerate(entries) if not (isinstance(e, dict) and needed <= set(e))]
     if bad:
-        raise LeaderboardError(f"{pred_path}: entry {bad[0]} (and {len(bad) - 1} more) lacks key/target/output; "
+        raise LeaderboardError(f"{pred_path}: entry {bad[0]} (and {len(bad) - 1} more) lacks key/unit/target/output; "
                                f"re-run `{rerun_hint(data, path)}`")
     keys = [str(e["key"]) for e in entries]
     if len(set(keys)) != len(keys):
@@ -206,7 +204,7 @@ def load_predictions(path: Path, data: dict) -> tuple[list, list, list]:
                                f"test utterances; the two files do not belong together")
     if not keys:
         raise LeaderboardError(f"{pred_path}: no predictions")
-    return keys, [e["target"] for e in entries], [e["output"] for e in entries]
+    return keys, [e["target"] for e in entries], [e["output"] for e in entries], [str(e["unit"]) for e in entries]
 
 
 def read_json(path: Path):

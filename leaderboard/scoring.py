@@ -1,8 +1,8 @@
 """A row's metric recomputed by its task's own objective on any resample of its test set.
 
-A resample is a list of test *units* (an utterance; for objectives that score recordings, e.g.
-DAIC-WOZ's interviews, a whole recording with all its segments) and, per unit, which system's
-outputs to use (0: this row; 1: the paired row, for the randomisation test). Scoring many
+A resample is a list of test *units*, the clusters its predictions file names (a speaker, a
+dialogue, a video, an interview: every utterance of it), and, per unit, which system's outputs to
+use (0: this row; 1: the paired row, for the randomisation test). Scoring many
 resamples through the objective costs one scikit-learn call each; for the metrics of the tables
 (weighted F1, CCC) a batched path scores them all at once. It is checked against the objective on
 every scorer's first resample and falls back to it on any disagreement, so the objective's
@@ -40,9 +40,20 @@ class Scorer:
         self.metric = metric
         self.keys, self.targets = first.keys, first.targets
         self.outputs = [first.outputs] + [aligned_outputs(first, other) for other in rows[1:]]
-        grouping = getattr(self.objective, "recording", None)
-        self.grouped = grouping is not None
-        unit_names = [grouping(k) for k in self.keys] if self.grouped else list(self.keys)
+        self.paths = [str(r.path) for r in rows]
+        # Objectives that score recordings (DAIC-WOZ's interviews) group by the key's prefix: a unit
+        # drawn twice must then count as two recordings (see ``_generic``).
+        self.grouped = getattr(self.objective, "recording", None) is not None
+        unit_names = list(first.units)
+        if self.grouped:
+            units_of: dict[str, set] = {}
+            for key, unit in zip(self.keys, unit_names):
+                units_of.setdefault(self.objective.recording(key), set()).add(unit)
+            if any(len(units) > 1 for units in units_of.values()):
+                raise LeaderboardError(f"{first.path}: its predictions put segments of one recording in different "
+                                       f"units; the {type(self.objective).__name__} metric scores whole recordings, "
+                                       f"so a unit must hold all of a recording's segments")
+        self.clusters = tuple(sorted(zip(self.keys, unit_names)))
         self.units = sorted(set(unit_names))
         index = {u: i for i, u in enumerate(self.units)}
         self.unit_of = np.array([index[u] for u in unit_names])
@@ -105,16 +116,20 @@ def aligned_outputs(first: Row, other: Row) -> list:
         raise LeaderboardError(f"{first.path} and {other.path} are not on the same test utterances")
     if any(other.targets[position[k]] != t for k, t in zip(first.keys, first.targets)):
         raise LeaderboardError(f"{first.path} and {other.path} give the same utterances different targets")
+    if any(other.units[position[k]] != u for k, u in zip(first.keys, first.units)):
+        raise LeaderboardError(f"{first.path} and {other.path} put the same utterances in different clusters; "
+                               f"re-evaluate them with one care-superb version")
     return [other.outputs[position[k]] for k in first.keys]
 
 
 def batched_metric(scorer: Scorer):
     """A function scoring a whole batch of resamples at once, or None where the objective must do it."""
+    from care_superb.downstream.metrics import CLASSIFICATION
     from care_superb.downstream.objectives import Classification, Regression
 
     objective, metric = scorer.objective, scorer.metric
-    if isinstance(objective, Classification) and metric == "weighted_f1":
-        return _weighted_f1_from_confusions(scorer)
+    if isinstance(objective, Classification) and metric in CLASSIFICATION:
+        return _classification_from_confusions(scorer, CLASSIFICATION[metric])
     if isinstance(objective, Regression):
         names = {f"{a}_ccc": i for i, a in enumerate(objective.attributes)}
         if metric == "mean_ccc" or metric in names:
@@ -138,9 +153,9 @@ def _per_unit_sums(scorer: Scorer, features: np.ndarray) -> np.ndarray:
     return sums.reshape(-1, features.shape[2])
 
 
-def _weighted_f1_from_confusions(scorer: Scorer):
-    """Weighted F1 (scikit-learn's ``average="weighted"``, ``zero_division=0``) of each resample from
-    its confusion matrix: per-(system, unit) confusion counts, summed by the draw counts."""
+def _classification_from_confusions(scorer: Scorer, metric):
+    """A ``downstream/metrics.py`` metric of each resample from its confusion matrix: per-(system,
+    unit) confusion counts, summed by the draw counts."""
     k = scorer.objective.output_dim
     true = np.asarray(scorer.targets)
     # an output is a class index, or (class index, probabilities) for segment objectives
@@ -149,32 +164,26 @@ def _weighted_f1_from_confusions(scorer: Scorer):
     sums = _per_unit_sums(scorer, cells)
 
     def score(units: np.ndarray, source: np.ndarray) -> np.ndarray:
-        confusion = (_draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums).reshape(-1, k, k)
-        support, predicted, hits = confusion.sum(2), confusion.sum(1), np.diagonal(confusion, axis1=1, axis2=2)
-        denominator = support + predicted
-        f1 = np.divide(2 * hits, denominator, out=np.zeros_like(hits), where=denominator > 0)
-        return (support * f1).sum(1) / support.sum(1)
+        return metric((_draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums).reshape(-1, k, k))
 
     return score
 
 
 def _ccc_batched(scorer: Scorer, attribute: int | None):
-    """CCC (``concordance.ccc``: population moments, its EPS) of each resample from the
-    per-(system, unit) sums of pred, pred^2, true, true^2 and pred * true, summed by the draw counts."""
-    from care_superb.downstream.concordance import EPS
+    """CCC (``concordance.from_moments``) of each resample from the per-(system, unit) sums of pred,
+    pred^2, true, true^2 and pred * true, summed by the draw counts."""
+    from care_superb.downstream.concordance import from_moments
 
     true = np.asarray(scorer.targets, dtype=np.float64)
     pred = np.asarray(scorer.outputs, dtype=np.float64)  # systems x utterances x attributes
     true = np.broadcast_to(true, pred.shape)
-    sums = _per_unit_sums(scorer, np.concatenate([pred, pred * pred, true, true * true, pred * true], axis=2))
+    ones = np.ones(pred.shape[:2] + (1,))  # summed per unit: its utterances, what the means divide by
+    sums = _per_unit_sums(scorer, np.concatenate([pred, pred * pred, true, true * true, pred * true, ones], axis=2))
 
     def score(units: np.ndarray, source: np.ndarray) -> np.ndarray:
-        drawn = _draw_counts(units, source, len(scorer.outputs), scorer.n_units)
-        n = drawn.sum(1, keepdims=True)
-        mean_p, mean_pp, mean_t, mean_tt, mean_pt = np.split(drawn @ sums / n, 5, axis=1)
-        covariance = mean_pt - mean_p * mean_t
-        var_p, var_t = mean_pp - mean_p ** 2, mean_tt - mean_t ** 2
-        values = 2 * covariance / (var_p + var_t + (mean_p - mean_t) ** 2 + EPS)
+        drawn = _draw_counts(units, source, len(scorer.outputs), scorer.n_units) @ sums
+        mean_p, mean_pp, mean_t, mean_tt, mean_pt = np.split(drawn[:, :-1] / drawn[:, -1:], 5, axis=1)
+        values = from_moments(mean_pt - mean_p * mean_t, mean_pp - mean_p ** 2, mean_tt - mean_t ** 2, mean_p - mean_t)
         return values.mean(1) if attribute is None else values[:, attribute]
 
     return score

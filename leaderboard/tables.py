@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from care_superb.leaderboard import stats
-from care_superb.leaderboard.aggregate import Cell, Column, average_cell, check_heads
+from care_superb.leaderboard.aggregate import Cell, Column, average_cell, check_comparable
 from care_superb.leaderboard.rows import LeaderboardError, Row
 
 CLASSIFICATION = (("iemocap4", "IEMOCAP-4"), ("iemocap6", "IEMOCAP-6"), ("meld", "MELD"), ("cmu_mosi", "CMU-MOSI"),
@@ -108,11 +108,12 @@ def build_table(spec: TableSpec, rows: list[Row], cells: dict, allow_mixed_heads
     mine = [r for r in rows if spec.group_of(r) is not None and r.task in {c.task for c in spec.columns}]
     if len({spec.group_of(r) for r in mine}) < spec.min_groups:
         return None
-    problems = check_heads(mine)
+    problems = check_comparable(mine)
     if problems and not allow_mixed_heads:
         shown = problems[:10] + ([f"... and {len(problems) - 10} more"] if len(problems) > 10 else [])
-        raise LeaderboardError(f"{spec.title}: rows with different head configurations cannot share a table "
-                               "(pass --allow-mixed-heads to tabulate them anyway):\n- " + "\n- ".join(shown))
+        raise LeaderboardError(f"{spec.title}: rows that differ in head, training, data protocol or test utterances "
+                               "cannot be compared in one table (pass --allow-mixed-heads to tabulate them "
+                               "anyway):\n- " + "\n- ".join(shown))
     groups: dict[str, set[str]] = {}
     group_of_label: dict[str, tuple[str, Row]] = {}
     for row in mine:
@@ -124,8 +125,8 @@ def build_table(spec: TableSpec, rows: list[Row], cells: dict, allow_mixed_heads
     order = [g for g in spec.group_order if g in groups] + sorted(set(groups) - set(spec.group_order))
     table = Table(spec, [(g, sorted(groups[g])) for g in order], {}, mine)
     if problems:
-        table.notes.append(f"Mixed head configurations allowed (--allow-mixed-heads): {len(problems)} difference(s), "
-                           "e.g. " + problems[0])
+        table.notes.append(f"Rows that are not comparable tabulated anyway (--allow-mixed-heads): {len(problems)} "
+                           "difference(s), e.g. " + problems[0])
     for label in table.labels:
         for column in spec.columns:
             cell = cells.get((label, column.key))
@@ -143,6 +144,7 @@ def compute_intervals(table: Table, scorers: stats.Scorers, n_resamples: int, se
     for cell in (c for c in table.cells.values() if c.present and c.ci is None):
         # Seeded by the cell's names, not the table's: a cell shown in two tables has one interval.
         terms = stats.cell_terms(cell.weights(), scorers)
+        cell.clusters = stats.clusters_per_test_set(terms)
         cell.ci = stats.bootstrap_interval(terms, n_resamples, stats.rng_for(seed, "bootstrap", cell.label, cell.key))
         if progress is not None:
             progress.update()
@@ -161,11 +163,12 @@ def compute_tests(table: Table, scorers: stats.Scorers, n_resamples: int, seed: 
                 continue
             best_other = others[0]
             pair = tuple(sorted((cell.label, best_other.label)))
-            if pair not in done:
-                terms = paired_terms(*(table.cell(label, key) for label in pair), scorers)
-                done[pair] = (stats.paired_test(terms, n_resamples, stats.rng_for(seed, "test", key, *pair))
-                              if terms else (None, None))
-            p_value = done[pair][0]
+            if (key, pair) not in done:  # one test per column and pair (each column has its own test sets)
+                terms, notes = paired_terms(*(table.cell(label, key) for label in pair), scorers)
+                table.notes += [f"{pair[0]} vs {pair[1]}, {column_title(table, key)}: {note}" for note in notes]
+                done[key, pair] = (stats.paired_test(terms, n_resamples, stats.rng_for(seed, "test", key, *pair))
+                                   if terms else (None, None))
+            p_value = done[key, pair][0]
             marker = ""
             if p_value is not None and p_value < stats.ALPHA:
                 marker = BEST if cell is ranked[0] and cell.mean > best_other.mean else WORSE
@@ -174,21 +177,34 @@ def compute_tests(table: Table, scorers: stats.Scorers, n_resamples: int, seed: 
                 progress.update()
 
 
-def paired_terms(a: Cell, b: Cell, scorers: stats.Scorers) -> list[stats.Term]:
-    """Terms of A - B over the rows both have (same task, fold, split, seed), reweighted as a cell."""
+def column_title(table: Table, key: str) -> str:
+    return next((c.title for c in table.spec.columns if c.key == key), "Average")
+
+
+def paired_terms(a: Cell, b: Cell, scorers: stats.Scorers) -> tuple[list[stats.Term], list[str]]:
+    """Terms of A - B over the rows both have (same task, fold, split, seed), reweighted as a cell,
+    each in the block of its test set (so that a cluster's swap is the same in every seed); and a
+    note for every row left unpaired. No terms (and a note why) when a column has no pair."""
     parts = list(zip(a.parts, b.parts)) if a.parts else [(a, b)]
-    terms = []
+    terms, notes = [], []
     for part_a, part_b in parts:
         theirs = {(r.task, r.fold, r.split, r.seed): r for r in part_b.rows}
+        mine = {(r.task, r.fold, r.split, r.seed) for r in part_a.rows}
         by_seed: dict = {}
         for row in part_a.rows:
             other = theirs.get((row.task, row.fold, row.split, row.seed))
-            if other is not None and set(other.keys) == set(row.keys):
+            if other is None:
+                notes.append(f"{row.describe()} has no counterpart in {part_b.label}: left out of the test")
+            elif set(other.keys) != set(row.keys):
+                notes.append(f"{row.path} and {other.path} are not on the same test utterances: not paired")
+            else:
                 by_seed.setdefault(row.seed, []).append((row, other))
+        notes += [f"{r.describe()} has no counterpart in {part_a.label}: left out of the test"
+                  for r in part_b.rows if (r.task, r.fold, r.split, r.seed) not in mine]
         if not by_seed:
-            return []  # one column without a comparable pair: no test of the average either
+            return [], notes + [f"no pair of rows on the same test utterances in {part_a.key}: not tested"]
         for pairs in by_seed.values():
             for row, other in pairs:
                 w = 1 / len(parts) / len(by_seed) / len(pairs)
-                terms.append((scorers((row, other), part_a.metric), w, (str(row.path), str(other.path))))
-    return terms
+                terms.append((scorers((row, other), part_a.metric), w, stats.test_set(row)))
+    return terms, notes

@@ -1,4 +1,4 @@
-"""Result rows and prediction files in the contracts' format (schema_version 2), for the leaderboard's
+"""Result rows and prediction files in the contracts' format (schema_version 3), for the leaderboard's
 tests. Metrics are computed by the task's own objective, as ``-m evaluate`` does."""
 from __future__ import annotations
 
@@ -16,20 +16,25 @@ HEAD = {"modelrc": {"pooling": "mean", "hidden_dim": 256}, "optimizer": {"name":
 def write_row(folder: Path, task: str, upstream: str, targets: list, outputs: list, keys: list[str] | None = None, *,
               seed=1337, fold=None, split=0, category: str | None = "base", label: str | None = None,
               synthetic=False, random_weights=False, layer_weights=None, objective: dict | None = None,
-              head: dict | None = None, **extra) -> Path:
-    """Write ``result-test-dev-best.json`` + ``predictions-test-dev-best.json`` under ``folder``."""
+              head: dict | None = None, units: list[str] | None = None, unit: str = "utterance", **extra) -> Path:
+    """Write ``result-test-dev-best.json`` + ``predictions-test-dev-best.json`` under ``folder``.
+    ``units``: each utterance's resampling cluster (default: its own key), ``unit`` what they are."""
+    from care_superb.downstream.results import keys_hash
+
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     keys = keys or [f"utt{i:04d}" for i in range(len(targets))]
+    units = units or list(keys)
     head = {**HEAD, **(head or {})}
     objective_options = objective or {}
     metrics = TASKS[task].objective(**objective_options).metrics(true=targets, pred=outputs, keys=keys)
     selection = objective_options.get("selection", "mean_ccc" if task == "msp_improv" else "weighted_f1")
     protocol = {"protocol": "test", "split": split, **({"fold": fold} if fold is not None else {})}
     row = {
-        "schema": "care-superb/result-row", "schema_version": 2,
+        "schema": "care-superb/result-row", "schema_version": 3,
         "task": task, "split": "test", "metrics": metrics, "primary_metric": selection,
         "n_utterances": len(keys), "protocol": protocol,
+        "resampling": {"unit": unit, "n_units": len(set(units)), "test_keys_sha256": keys_hash(keys)},
         "upstream": {"name": upstream, "ckpt": f"/ckpt/{upstream}.pt", "normalize": head["normalize"],
                      "provenance": {"ckpt": f"/ckpt/{upstream}.pt", "random_weights": random_weights}},
         "predictions": "predictions-test-dev-best.json",
@@ -43,7 +48,8 @@ def write_row(folder: Path, task: str, upstream: str, targets: list, outputs: li
         **extra,
     }
     (folder / "predictions-test-dev-best.json").write_text(json.dumps({"predictions": [
-        {"key": k, "true": str(t), "pred": str(o), "target": t, "output": o} for k, t, o in zip(keys, targets, outputs)]}))
+        {"key": k, "unit": u, "true": str(t), "pred": str(o), "target": t, "output": o}
+        for k, u, t, o in zip(keys, units, targets, outputs)]}))
     path = folder / "result-test-dev-best.json"
     path.write_text(json.dumps(row))
     return path

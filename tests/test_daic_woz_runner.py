@@ -31,6 +31,10 @@ def test_train_then_evaluate_detects_depression_above_chance(synth_root, tmp_pat
     predictions = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"]
     assert len(predictions) == row["n_utterances"] == row["protocol"]["segments"]["counts"]["test"]
     assert row["protocol"]["segments"]["evaluation"] == "tile"  # every test interview whole, whatever its label
+    # resampled by interview: every segment names its interview
+    assert row["resampling"]["unit"] == "interview"
+    assert all(p["unit"] == p["key"].split("/")[0] for p in predictions)
+    assert {p["unit"] for p in predictions} == set(row["protocol"]["speakers"]["test"])
     assert row["exclusions"]["interruption cut out"] == 1
     # Chance: predicting "depressed" for everything scores 2p / (1 + p) on the depressed class.
     p = sum(x["true"] == "depressed" for x in predictions) / len(predictions)

@@ -7,6 +7,7 @@ import pytest
 import torch
 
 from care_superb.downstream.registry import TASKS
+from care_superb.downstream.results import keys_hash
 from helpers import run_downstream
 
 
@@ -28,8 +29,11 @@ def test_train_then_evaluate_beats_chance(synth_root, tmp_path):
     assert row["versions"]["s3prl"] == "0.4.18" and row["config"]["optimizer"]["torch_optim_name"] == "AdamW"
     predictions = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"]
     assert len(predictions) == row["n_utterances"] == len(json.loads((exp / "split.json").read_text())["utterances"]["test"])
-    # Schema 2: what the leaderboard reads.
-    assert (row["schema"], row["schema_version"], row["engine"]) == ("care-superb/result-row", 2, "s3prl")
+    # Schema 3: what the leaderboard reads; each prediction names its cluster, the test speaker.
+    assert (row["schema"], row["schema_version"], row["engine"]) == ("care-superb/result-row", 3, "s3prl")
+    assert {p["unit"] for p in predictions} == set(row["protocol"]["speakers"]["test"])
+    assert row["resampling"]["unit"] == "speaker" and row["resampling"]["n_units"] == 2
+    assert row["resampling"]["test_keys_sha256"] == keys_hash(p["key"] for p in predictions)
     assert row["predictions"] == "predictions-test-dev-best.json" and row["exclusions"] == {}
     assert row["n_classes_present"] == len({p["target"] for p in predictions}) == 7
     objective = TASKS["emodb"].objective()

@@ -50,6 +50,9 @@ def test_owner_layout(tmp_path):
                      ("Ses01F_impro01_M000", "exc", "Ses01M", "Session1"),
                      ("Ses01F_impro01_M001", "xxx", "Ses01M", "Session1")]
     assert {u.speaker for u in utts if u.split == "Session4"} == {"Ses04F"}
+    # a test session's errors cluster in its dialogues: the leaderboard resamples those
+    parsed = iemocap.prepare(owner_tree(tmp_path))
+    assert parsed.clusters == "dialogue" and {u.resampling_unit for u in utts if u.split == "Session1"} == {"Ses01F_impro01"}
     assert TASKS["iemocap4"].corpus is TASKS["iemocap6"].corpus is iemocap  # one corpus folder, two tasks
 
 

@@ -49,7 +49,7 @@ def daic_row(root, upstream, accuracy, seed=1337, objective=None, **kw):
     classes = predict(targets, accuracy, 2, seed=seed)
     outputs = [[c, [0.3, 0.7] if c else [0.7, 0.3]] for c in classes]
     return write_row(root / upstream / "daic_woz" / str(seed), "daic_woz", upstream, targets, outputs, keys,
-                     seed=seed, objective=objective or {}, **kw)
+                     seed=seed, objective=objective or {}, units=[k.split("/")[0] for k in keys], unit="interview", **kw)
 
 
 # -- aggregation -----------------------------------------------------------------------------------
@@ -62,7 +62,7 @@ def test_folds_are_averaged_within_a_seed_then_mean_and_std_across_seeds(tmp_pat
                                data_seed=fold, fold=fold)
     # a third seed lacking fold 5: left out, and said so
     for fold in range(1, 5):
-        classification_row(rows, "iemocap4", "hubert", 0.9, n=60, seed=3, data_seed=fold, fold=fold)
+        classification_row(rows, "iemocap4", "hubert", 0.9, n=60 + 10 * fold, seed=3, data_seed=fold, fold=fold)
     text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
 
     wf1 = {}
@@ -76,7 +76,7 @@ def test_folds_are_averaged_within_a_seed_then_mean_and_std_across_seeds(tmp_pat
     # not the std over all ten rows: the order of averaging matters
     assert got["std"] != pytest.approx(100 * statistics.stdev([*wf1[1].values(), *wf1[2].values()]), abs=1e-3)
     assert got["n_seeds"] == 2
-    assert "seed 3 left out, it lacks fold(s) 5" in text
+    assert "seed 3 left out, it lacks fold 5, split 0" in text
 
 
 def test_tables_have_the_papers_shape_and_missing_cells_stay_missing(tmp_path):
@@ -208,11 +208,13 @@ def test_paired_test_finds_nothing_between_identical_systems(tmp_path):
 
 
 @pytest.mark.parametrize("task", ["emodb", "daic_woz", "msp_improv"])
-def test_batched_metrics_equal_the_objective_on_any_resample(tmp_path, task):
+@pytest.mark.parametrize("cluster", [1, 4])  # utterances per resampled unit
+def test_batched_metrics_equal_the_objective_on_any_resample(tmp_path, task, cluster):
     rng = np.random.default_rng(5)
+    units = lambda n: [f"c{i // cluster}" for i in range(n)]  # noqa: E731
     if task == "emodb":
         y = labels(25, 7, seed=1)  # small: resamples miss classes
-        paths = [write_row(tmp_path / s, task, s, y, predict(y, acc, 7, seed=i)) for i, (s, acc) in
+        paths = [write_row(tmp_path / s, task, s, y, predict(y, acc, 7, seed=i), units=units(25)) for i, (s, acc) in
                  enumerate((("a", 0.6), ("b", 0.3)))]
         metric = "weighted_f1"
     elif task == "daic_woz":
@@ -220,8 +222,8 @@ def test_batched_metrics_equal_the_objective_on_any_resample(tmp_path, task):
         metric = "weighted_f1"
     else:
         y = rng.normal(size=(30, 3))
-        paths = [write_row(tmp_path / s, task, s, y.tolist(), (w * y + rng.normal(size=y.shape)).tolist(), fold=0)
-                 for s, w in (("a", 0.9), ("b", 0.2))]
+        paths = [write_row(tmp_path / s, task, s, y.tolist(), (w * y + rng.normal(size=y.shape)).tolist(), fold=0,
+                           units=units(30)) for s, w in (("a", 0.9), ("b", 0.2))]
         metric = "arousal_ccc"
     rows = load_rows(paths, known_tasks())
     scorer = Scorer(rows, metric)
@@ -247,7 +249,7 @@ def test_a_batched_metric_that_disagrees_with_the_objective_is_dropped(tmp_path)
 def test_synthetic_data_and_random_weights_are_marked_in_every_format_and_figure(tmp_path):
     rows = tmp_path / "rows"
     classification_row(rows, "emodb", "care", 0.7, synthetic=True, random_weights=True, layer_weights=[0.5, 0.25, 0.25])
-    classification_row(rows, "emodb", "hubert", 0.6)
+    classification_row(rows, "cafe", "hubert", 0.6)  # real data: another corpus (never compared with synthetic)
     out = tmp_path / "out"
     make_leaderboard([rows], out, resamples=RESAMPLES)
     md, tex, raw_csv = ((out / f"table2.{s}").read_text() for s in ("md", "tex", "csv"))
@@ -257,7 +259,7 @@ def test_synthetic_data_and_random_weights_are_marked_in_every_format_and_figure
     assert "# § results computed on SYNTHETIC data" in raw_csv and "# ¶ upstream with RANDOM" in raw_csv
     t2 = table_csv(out)
     assert cell(t2, "care", "EmoDB")["synthetic_data"] and cell(t2, "care", "EmoDB")["random_weights"]
-    assert not cell(t2, "hubert", "EmoDB")["synthetic_data"]
+    assert not cell(t2, "hubert", "CaFE")["synthetic_data"]
 
     loaded = load_rows(find_row_files([rows]), known_tasks())
     table = build_table(TABLES[0], loaded, build_cells(loaded, list(TABLES[0].columns)), False)
@@ -273,7 +275,7 @@ def test_the_same_input_gives_byte_identical_output(tmp_path):
     rows = tmp_path / "rows"
     for seed in (1, 2):
         classification_row(rows, "emodb", "care", 0.7, seed=seed, synthetic=True, layer_weights=[0.2, 0.8])
-        classification_row(rows, "emodb", "hubert", 0.6, seed=seed, layer_weights=[0.6, 0.4])
+        classification_row(rows, "emodb", "hubert", 0.6, seed=seed, synthetic=True, layer_weights=[0.6, 0.4])
     y = np.random.default_rng(0).normal(size=(30, 3))
     write_row(rows / "msp", "msp_improv", "care", y.tolist(), (0.5 * y).tolist(), fold=0)
     files = sorted(str(p) for p in rows.rglob("result-test-*.json"))
@@ -293,10 +295,11 @@ def test_rows_with_different_heads_are_refused_unless_allowed(tmp_path):
     with pytest.raises(LeaderboardError) as err:
         make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
     message = str(err.value)
-    assert str(a) in message and str(b) in message and "config.optimizer" in message
-    assert "--allow-mixed-heads" in message and "config.runner.total_steps" not in message
+    assert str(a) in message and str(b) in message and "optimizer.lr = 0.0001 vs 0.001" in message
+    assert "optimizer.torch_optim_name = \"AdamW\" vs absent" in message
+    assert "--allow-mixed-heads" in message and "runner.total_steps" not in message
     text, _ = make_leaderboard([rows], tmp_path / "out", allow_mixed_heads=True, resamples=RESAMPLES)
-    assert "Mixed head configurations allowed" in text
+    assert "Rows that are not comparable tabulated anyway (--allow-mixed-heads)" in text
 
 
 # -- bad input -------------------------------------------------------------------------------------
@@ -353,3 +356,83 @@ def test_cli_prints_the_tables_and_reports_bad_input(tmp_path, capsys):
     assert "### Table II: classification" in printed and "| care" in printed
     assert main(["leaderboard", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
+
+
+# -- resampling units, comparability, expected cells (issue 21) --------------------------------------
+
+def edit_row(path, change) -> None:
+    row = json.loads(path.read_text())
+    change(row)
+    path.write_text(json.dumps(row))
+
+
+def test_clusters_are_resampled_named_and_few_of_them_are_marked(tmp_path):
+    rows = tmp_path / "rows"
+    speakers = [f"spk{i % 2}" for i in range(120)]  # two test speakers, as an EmoDB split
+    for upstream, accuracy in (("care", 0.8), ("hubert", 0.5)):
+        classification_row(rows, "emodb", upstream, accuracy, units=speakers, unit="speaker")
+        classification_row(rows, "meld", upstream, accuracy, units=[f"dia{i // 4}" for i in range(120)], unit="dialogue")
+    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    t2 = table_csv(tmp_path / "out")
+    emodb, meld = cell(t2, "care", "EmoDB"), cell(t2, "care", "MELD")
+    assert (emodb["resampling_unit"], emodb["min_clusters_per_test_set"]) == ("speaker", 2)
+    assert (meld["resampling_unit"], meld["min_clusters_per_test_set"]) == ("dialogue", 30)
+    assert "EmoDB: metric weighted_f1; 1 fold(s) or split(s) per seed; 1 seed(s); resampled by speaker (2 per test set)" in text
+    md = (tmp_path / "out" / "table2.md").read_text()
+    lines = md.splitlines()
+    header = [c.strip() for c in lines[2].strip("|").split("|")]
+    care = dict(zip(header, (c.strip() for c in next(x for x in lines if "| care " in x).strip("|").split("|"))))
+    assert care["EmoDB"].endswith("]‡") and "‡" not in care["MELD"], care
+    assert "‡ interval over fewer than 10 clusters in a test set" in md
+    # each column is tested on its own test sets: 2 speakers cannot make 0.8 vs 0.5 significant (exact
+    # randomisation over 2 clusters: p = 0.5), 30 dialogues can
+    assert cell(t2, "hubert", "EmoDB")["p_value"] == 0.5
+    assert cell(t2, "hubert", "MELD")["p_value"] < 0.05 and cell(t2, "hubert", "MELD")["marker"] == "†"
+    # two speakers: the interval spans what the resampled speakers give, at least each speaker's own score
+    row = load_rows(find_row_files([rows / "care" / "emodb"]), known_tasks())[0]
+    per_speaker = [Scorer([row], "weighted_f1")._generic(np.array([[u, u]]), np.zeros((1, 2), int))[0] for u in (0, 1)]
+    assert emodb["ci_low"] <= 100 * min(per_speaker) + 1e-9 and emodb["ci_high"] >= 100 * max(per_speaker) - 1e-9
+
+
+def test_rows_differing_in_data_protocol_or_test_utterances_are_refused_naming_the_setting(tmp_path):
+    rows = tmp_path / "rows"
+    a = classification_row(rows, "emodb", "care", 0.7)
+    b = classification_row(rows, "emodb", "hubert", 0.6)
+    edit_row(b, lambda r: r["config"]["downstream_expert"]["datarc"].update(label_map={"boredom": "neutral"},
+                                                                           root="/elsewhere", num_workers=4))
+    with pytest.raises(LeaderboardError) as err:
+        make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    message = str(err.value)
+    assert str(a) in message and str(b) in message
+    assert 'downstream_expert.datarc.label_map.boredom = absent vs "neutral"' in message
+    assert "datarc.root" not in message and "num_workers" not in message  # where and how fast: not a protocol
+
+    c = tmp_path / "other"
+    classification_row(c, "emodb", "care", 0.7, n=120)
+    classification_row(c, "emodb", "hubert", 0.6, n=110)  # same split, other test utterances
+    with pytest.raises(LeaderboardError, match="are not on the same test utterances \\(120 vs 110"):
+        make_leaderboard([c], tmp_path / "out", resamples=RESAMPLES)
+
+
+def test_a_seed_missing_one_seeded_split_is_left_out_and_said_so(tmp_path):
+    rows = tmp_path / "rows"
+    made = {}
+    for seed in (1, 2):
+        for split in (0, 1):
+            made[seed, split] = write_row(rows / f"s{seed}-{split}", "emodb", "care", labels(60, 7, split),
+                                          predict(labels(60, 7, split), 0.6 + 0.1 * seed, 7, seed=split),
+                                          seed=seed, split=split)
+    made[2, 1].unlink()
+    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    assert "care, EmoDB: seed 2 left out, it lacks split 1" in text
+    got = cell(table_csv(tmp_path / "out"), "care", "EmoDB")
+    assert got["n_seeds"] == 1
+
+
+def test_a_row_without_a_counterpart_is_named_not_silently_dropped_from_the_paired_test(tmp_path):
+    rows = tmp_path / "rows"
+    for seed in (1, 2):
+        classification_row(rows, "emodb", "care", 0.9, seed=seed)
+    classification_row(rows, "emodb", "hubert", 0.5, seed=1)
+    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    assert "care vs hubert, EmoDB:" in text and "seed 2) has no counterpart in hubert: left out of the test" in text

@@ -29,7 +29,7 @@ def test_leaderboard_from_rows_written_by_the_runner(synth_root, tmp_path, monke
     care = train_and_evaluate(results / "care", root, "care", 20)  # the same head and schedule
 
     for row in (fbank, care):
-        assert row["schema_version"] == 2 and row["engine"] == "s3prl"
+        assert row["schema_version"] == 3 and row["engine"] == "s3prl"
         assert row["predictions"] == "predictions-test-dev-best.json"
     assert fbank["layer_weights"] is None  # one layer: s3prl's Featurizer learns no weights
     assert len(care["layer_weights"]) == 13 and abs(sum(care["layer_weights"]) - 1) < 1e-6

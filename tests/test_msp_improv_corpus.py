@@ -70,6 +70,10 @@ def test_the_speaker_is_who_speaks_the_turn_unless_asked_for_the_actor(tree):
     actor = {u.key: u.speaker for u in msp.prepare(tree, speaker="actor").utterances}
     assert turn["MSP-IMPROV-S02H-F02-P-MF01"] == "M02" and actor["MSP-IMPROV-S02H-F02-P-MF01"] == "F02"
     assert {k for k in turn if turn[k] != actor[k]} == {"MSP-IMPROV-S02H-F02-P-MF01"}
+    # both readings resample the same scenes: session and target sentence with its emotion
+    parsed = msp.prepare(tree)
+    assert parsed.clusters == "scene"
+    assert {u.key: u.resampling_unit for u in parsed.utterances}["MSP-IMPROV-S02H-F02-P-MF01"] == "session2/S02H"
     with pytest.raises(CorpusError, match="datarc.corpus.speaker='voice'; choose turn or actor"):
         msp.prepare(tree, speaker="voice")
 

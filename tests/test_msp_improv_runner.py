@@ -25,4 +25,6 @@ def test_train_then_evaluate_predicts_the_attributes(synth_root, tmp_path):
     assert metrics["mean_ccc"] == pytest.approx(sum(metrics[f"{a}_ccc"] for a in ("valence", "arousal", "dominance")) / 3)
     prediction = json.loads((exp / "predictions-test-dev-best.json").read_text())["predictions"][0]
     assert set(prediction["pred"]) == set(prediction["true"]) == {"valence", "arousal", "dominance"}
+    # resampled by scene: session 1's target sentence and emotion (the key's S01A)
+    assert row["resampling"]["unit"] == "scene" and prediction["unit"] == f"session1/{prediction['key'].split('-')[2]}"
     assert json.loads((exp / "dev-best.json").read_text())["metrics"]["mean_ccc"] > 0

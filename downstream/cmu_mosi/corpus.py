@@ -192,4 +192,4 @@ def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False, fol
                                     speaker=video, group=video, split=split))
     excluded += [Excluded(p.stem, "audio without a label", f"{p} has no row in {found[source].name}")
                  for p in sorted(audio.glob("*.wav")) if p.stem not in keys]
-    return Parsed(utterances, excluded, partition=f"cmu_mosi {folds}")
+    return Parsed(utterances, excluded, partition=f"cmu_mosi {folds}", clusters="video")

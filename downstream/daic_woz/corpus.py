@@ -210,7 +210,7 @@ def prepare(root: str | Path, interruptions: dict | None = None, transcript_offs
     excluded += [Excluded(str(pid), "session in neither label list",
                           f"{folders[pid]}: not in {' or '.join(LABEL_FILES.values())} (the AVEC 2017 test list?)")
                  for pid in sorted(set(folders) - set(split_of))]
-    return Parsed(utterances, excluded, notes)
+    return Parsed(utterances, excluded, notes, clusters="interview")
 
 
 def _find(root: Path, name: str) -> Path:

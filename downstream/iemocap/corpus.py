@@ -89,7 +89,9 @@ def prepare(root: str | Path) -> Parsed:
                 if not wav.is_file():
                     raise CorpusError(f"{wav} is missing: {path} labels {utt}")
                 labelled.add(wav)
-                utterances.append(Utterance(key=utt, path=wav, label=code, speaker=speaker, split=session))
+                # A test session is 2 speakers but ~30 dialogues: the dialogue is what errors cluster in.
+                utterances.append(Utterance(key=utt, path=wav, label=code, speaker=speaker, split=session,
+                                            cluster=dialog))
         unlabelled += [Excluded(p.stem, "audio without a label", f"{p} has no line in {labels}")
                        for p in sorted(wav_root.glob("*/*.wav")) if not p.name.startswith(".") and p not in labelled]
-    return Parsed(utterances, unlabelled)
+    return Parsed(utterances, unlabelled, clusters="dialogue")

@@ -179,4 +179,4 @@ def prepare(root: str | Path, cache: str | Path | None = None) -> Parsed:
                                   f"{prepare_hint(root, cache)}")
         skipped += [Excluded(f"{split.name}/{name}", "clip without a label row",
                              f"{split.files[name]} has no row in {split.csv.name}") for name in split.unlabelled]
-    return Parsed(utterances, skipped)
+    return Parsed(utterances, skipped, clusters="dialogue")

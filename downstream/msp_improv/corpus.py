@@ -72,6 +72,13 @@ def speaker_of(fields: dict, reading: str = "turn") -> str:
     return fields["voice"] if reading == "turn" else fields["speaker"]
 
 
+def scene_of(fields: dict) -> str:
+    """The scene a turn belongs to: its session and target sentence with its emotion (``session1/S01A``),
+    i.e. both actors' improvisations, target and read sentences of it. A test speaker's turns of one
+    scene share its words and emotion: the leaderboard resamples scenes, not turns."""
+    return f"session{int(fields['speaker'][1:])}/{fields['sentence']}{fields['emotion']}"
+
+
 def read_labels(path: Path) -> tuple[dict[str, tuple[float, ...] | None], list[Excluded]]:
     """Audio stem (``MSP-IMPROV-...``) -> (valence, arousal, dominance), or None when an
     attribute is NaN; and the lines left out. Rater lines (not starting with ``UTD-``) are skipped."""
@@ -129,8 +136,9 @@ def prepare(root: str | Path, speaker: str = "turn") -> Parsed:
         if stem not in audio:
             excluded.append(Excluded(stem, "label without audio", f"labelled in {found[0].name}, no {stem}.wav"))
             continue
-        utterances.append(Utterance(key=stem, path=audio[stem], label=label,
-                                    speaker=speaker_of(parse_name(stem), speaker)))
+        fields = parse_name(stem)
+        utterances.append(Utterance(key=stem, path=audio[stem], label=label, speaker=speaker_of(fields, speaker),
+                                    cluster=scene_of(fields)))
     excluded += [Excluded(stem, "audio without a label", f"{audio[stem]} has no line in {found[0].name}")
                  for stem in sorted(set(audio) - set(labels))]
-    return Parsed(utterances, excluded, partition=f"msp_improv speaker={speaker}")
+    return Parsed(utterances, excluded, partition=f"msp_improv speaker={speaker}", clusters="scene")
