@@ -111,7 +111,8 @@ def test_waveforms_are_normalised_one_by_one(release):
 
 def test_provenance(release):
     p = emotion2vec_local(ckpt=str(release)).provenance
-    assert p["ckpt"] == str(release) and p["random_weights"] is True and p["weights"] == "emotion2vec_base.pt"
+    assert p["ckpt"] == str(release) and p["random_weights"] is True and p["weights"] == "random"
+    assert p["weight_file"] == "emotion2vec_base.pt" and "released_files" not in p
 
 
 def test_a_sonar_file_is_refused_and_named(random_checkpoint):
