@@ -178,7 +178,7 @@ def test_fairseqs_own_training_checkpoint_is_converted_without_fairseq(converted
 
     with pytest.raises(UpstreamCheckpointError) as error:
         getattr(hub, OWNER[family])(ckpt=str(raw))
-    out = raw.with_suffix(".s3prl.pt")
+    out = raw.with_suffix(".converted.pt")
     assert f"fairseq's own" in str(error.value)
     assert f"care-superb baseline-convert {raw} {out}, then -u {OWNER[family]} -k {out}" in str(error.value)
 

@@ -55,7 +55,7 @@ def mismatch(path: str | os.PathLike, upstream: str, expected: str) -> UpstreamC
     if others:
         message += f" That is read by -u {' or -u '.join(others)}."
     if found.read_after_convert:
-        converted = Path(path).with_suffix(".s3prl.pt")
+        converted = Path(path).with_suffix(".converted.pt")
         message += (f" Convert it once (no fairseq needed): care-superb baseline-convert {path} {converted}, "
                     f"then -u {found.read_after_convert} -k {converted}.")
     error = UpstreamCheckpointNotFoundError if not os.path.exists(path) else UpstreamCheckpointError
