@@ -1,5 +1,6 @@
 """``care-superb baseline-convert``: Hugging Face folder <-> the owners' WavLM / HuBERT / data2vec
-checkpoint formats (which s3prl's own wavlm_local, hubert_local, data2vec_local read)."""
+checkpoint formats (which s3prl's own wavlm_local, hubert_local, data2vec_local read), and
+fairseq's own HuBERT / data2vec checkpoints -> the converted layout s3prl reads."""
 from __future__ import annotations
 
 from pathlib import Path
