@@ -138,6 +138,11 @@ def released(path) -> dict:
     return {"name": path.name, "bytes": path.stat().st_size, "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}
 
 
+def hf_speech_provenance(folder) -> dict:
+    hub.hf_speech(ckpt=str(folder))
+    return loaded_upstream("hf_speech")
+
+
 def owners_payload(owner_file) -> dict:
     """Our converted file without our record: the owners' layout, as they release it."""
     payload = load_payload(owner_file)
@@ -158,6 +163,10 @@ def test_wavlm_in_a_training_checkpoint_with_omegaconf_numpy_and_optimizer_state
     assert provenance["weights"] == "released" and provenance["random_weights"] is False
     assert provenance["released_files"] == [released(path)]
     assert not {"last_optimizer_state", "optimizer_history", "extra_state"} & set(load_payload(path))
+    back = owner_to_folder(path, tmp_path / "back")  # and to a Hugging Face folder, saying where from
+    original, again = AutoModel.from_pretrained(folder).state_dict(), AutoModel.from_pretrained(back).state_dict()
+    assert original.keys() == again.keys() and all(torch.equal(original[k], again[k]) for k in original)
+    assert hf_speech_provenance(back)["released_files"] == [released(path)]
 
 
 @pytest.mark.parametrize("family", ["hubert", "data2vec"])
