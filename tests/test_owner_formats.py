@@ -5,12 +5,14 @@ numpy numbers, optimizer state, fairseq's own HuBERT / data2vec checkpoints) rea
 else in a pickle is refused by name and never run."""
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import hashlib
 import os
 import pickle
 import shutil
 
+import numpy as np
 import pytest
 import torch
 from omegaconf import OmegaConf
@@ -201,6 +203,21 @@ def test_fairseqs_own_training_checkpoint_is_converted_without_fairseq(converted
     for wav in utterances(1.0, 1.37, seed=3):
         assert max(max_difference(states("hf_speech", folder, wav), states(OWNER[family], out, wav))) < 1e-4
     assert loaded_upstream(OWNER[family])["released_files"] == [released(raw)]
+
+
+def test_what_the_owners_files_pickle_reads_back_exactly(tmp_path):
+    cfg = OmegaConf.create({"model": {"_name": "hubert", "conv_feature_layers": "[(512,10,5)] * 2", "dropout": 0.1,
+                                      "layer_norm_first": False, "labels": ["km", None, 3], "nested": [{"a": 1}]},
+                            "task": {"normalize": True, "rate": "${model.dropout}"}})
+    OmegaConf.set_struct(cfg, True)  # fairseq keeps its configs in struct mode
+    content = {"cfg": cfg, "list": OmegaConf.create([1, "a"]), "args": argparse.Namespace(arch="hubert", lr=[5e-4]),
+               "numbers": [np.float64(2.5), np.float32(1.5), np.int64(7), np.bool_(True), np.float16(0.5)],
+               "arrays": [np.arange(3.0), np.arange(4, dtype=np.int32), np.array(["a", "bc"])]}
+    back = load_payload(save(content, tmp_path / "owners.pt"))
+    assert OmegaConf.to_container(back["cfg"]) == OmegaConf.to_container(cfg) and back["cfg"].task.rate == 0.1
+    assert OmegaConf.is_struct(back["cfg"]) and list(back["list"]) == [1, "a"] and back["args"] == content["args"]
+    assert all(type(a) is type(b) and a == b for a, b in zip(back["numbers"], content["numbers"]))
+    assert all(a.dtype == b.dtype and (a == b).all() for a, b in zip(back["arrays"], content["arrays"]))
 
 
 @dataclasses.dataclass

@@ -73,10 +73,11 @@ def allowed_globals() -> tuple[tuple[Any, str], ...]:
     allowed: list[tuple[Any, str]] = [(argparse.Namespace, "argparse.Namespace"),
                                       (FairseqDictionary, FAIRSEQ_DICTIONARY)]
     for cls in (DictConfig, ListConfig, base.ContainerMetadata, base.Metadata, nodes.AnyNode, nodes.StringNode,
-                nodes.IntegerNode, nodes.FloatNode, nodes.BooleanNode, nodes.BytesNode):
+                nodes.IntegerNode, nodes.FloatNode, nodes.BooleanNode):
         allowed.append((cls, f"{cls.__module__}.{cls.__qualname__}"))
+    # what the configs' metadata refers to: element, key and object types
     allowed += [(typing.Any, "typing.Any"), (collections.defaultdict, "collections.defaultdict")]
-    allowed += [(t, f"builtins.{t.__name__}") for t in (dict, list, tuple, int, float, bool, str, bytes)]
+    allowed += [(t, f"builtins.{t.__name__}") for t in (dict, list, int, float, bool, str)]
     # numpy scalars and arrays: pickled as numpy.core.* by numpy 1, numpy._core.* by numpy 2
     for module in ("numpy.core.multiarray", "numpy._core.multiarray"):
         allowed += [(np.core.multiarray.scalar, f"{module}.scalar"),
