@@ -31,8 +31,8 @@ def adam_state(state: dict[str, torch.Tensor]) -> dict:
 
 def fairseq_training_checkpoint(model: dict, cfg: dict, arch: str, task_state: dict | None = None) -> dict:
     """The entries fairseq's trainer writes, with ``cfg`` as an omegaconf ``DictConfig`` (fairseq's
-    own trainer saves ``OmegaConf.to_container(cfg)``; hydra-era code deriving from it saves the
-    object), the legacy ``args`` as an ``argparse.Namespace`` (older fairseq; None since), numpy
+    own trainer saves ``OmegaConf.to_container(cfg)``, a plain dict; the object is the harder case),
+    the legacy ``args`` as an ``argparse.Namespace`` (older fairseq; None since), numpy
     scalars where its meters and its best-checkpoint tracking put them, a numpy array (reported in
     fairseq checkpoints: fairseq issue #5603), and Adam's state. Built by hand: fairseq is not
     installed."""

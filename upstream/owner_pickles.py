@@ -7,8 +7,9 @@ allowed classes are exactly those the owners' releases and their trainers are kn
 * ``argparse.Namespace``: fairseq's ``args`` (before its hydra configs, and next to them as None);
 * omegaconf's ``DictConfig`` / ``ListConfig`` with their metadata and value nodes (``typing.Any``,
   builtin types, ``collections.defaultdict`` as their metadata refers to them): a ``cfg`` saved
-  as a config object rather than a dict (fairseq's trainer saves ``OmegaConf.to_container``, but
-  hydra-era training code and derived releases save the object);
+  as a config object rather than a dict (fairseq's own trainer saves ``OmegaConf.to_container``;
+  other hydra-based training code saves the object, as reported for pyannote and WhisperX files);
+  a structured config refers to its dataclass and stays refused;
 * numpy scalars and arrays of numbers, booleans or strings: losses, metrics and learning-rate
   scheduler state in fairseq's ``extra_state`` / ``optimizer_history`` and funasr's trainer state
   (object arrays stay refused);
