@@ -1,6 +1,7 @@
 """emotion2vec through funasr's own Emotion2vec, from the owners' release-folder layout."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -8,7 +9,8 @@ import pytest
 import torch
 
 from baseline_helpers import max_difference, padded_vs_alone, perturb_, utterances
-from care_superb.upstream.checkpoints import UpstreamCheckpointError
+from care_superb.upstream.checkpoints import MARKER_FILE, UpstreamCheckpointError, load_payload
+from owner_fixtures import fairseq_training_checkpoint, save
 from care_superb.upstream.batching import ZeroPaddingBefore
 from care_superb.upstream.emotion2vec.hubconf import emotion2vec_local
 from care_superb.upstream.emotion2vec.release import load_release, release_record, write_release
@@ -111,7 +113,8 @@ def test_waveforms_are_normalised_one_by_one(release):
 
 def test_provenance(release):
     p = emotion2vec_local(ckpt=str(release)).provenance
-    assert p["ckpt"] == str(release) and p["random_weights"] is True and p["weights"] == "emotion2vec_base.pt"
+    assert p["ckpt"] == str(release) and p["random_weights"] is True and p["weights"] == "random"
+    assert p["weight_file"] == "emotion2vec_base.pt" and "released_files" not in p
 
 
 def test_a_sonar_file_is_refused_and_named(random_checkpoint):
@@ -147,3 +150,75 @@ def test_weights_of_another_model_in_a_release_folder(tmp_path, release, random_
     (folder / "config.yaml").write_text("model: Paraformer\nmodel_conf: {}\n")
     with pytest.raises(UpstreamCheckpointError, match="found model: 'Paraformer'"):
         emotion2vec_local(ckpt=str(folder))
+
+
+# ---- the weight file as the owners' trainers save it -------------------------------------------
+def owners_folder(release, folder, weight_name: str):
+    """The release folder as the owners publish it: no record of ours, the weight file renamed."""
+    shutil.copytree(release, folder)
+    (folder / MARKER_FILE).unlink()
+    (folder / "emotion2vec_base.pt").unlink()
+    meta = json.loads((folder / "configuration.json").read_text())
+    meta["file_path_metas"]["init_param"] = weight_name
+    (folder / "configuration.json").write_text(json.dumps(meta))
+    return folder / weight_name
+
+
+def funasr_trainer_file(release, folder):
+    """model.pt as funasr's own Trainer.save_checkpoint writes it (emotion2vec_plus releases are
+    funasr-trained): state_dict, optimizer, scheduler and the trainer's bookkeeping."""
+    from funasr.train_utils.trainer import Trainer
+
+    weights = owners_folder(release, folder, "model.pt")
+    model, _, _ = load_release(release)
+    optimizer = torch.optim.Adam(model.parameters())
+    for p in model.parameters():
+        p.grad = torch.zeros_like(p)
+    optimizer.step()  # zero gradients: Adam's state is filled, the weights do not move
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, 1000)
+    trainer = Trainer(local_rank=0, output_dir=str(folder / "train"), device="cpu")
+    trainer.save_checkpoint(epoch=1, model=model, optim=optimizer, scheduler=scheduler)
+    shutil.move(folder / "train" / "model.pt", weights)
+    shutil.rmtree(folder / "train")
+    return weights
+
+
+def fairseq_trainer_file(release, folder):
+    """emotion2vec_base.pt as fairseq's trainer writes it (emotion2vec was trained with fairseq: its
+    repository registers the model as data2vec_multi, its own audio_pretraining task, and loads the
+    file with fairseq's load_model_ensemble_and_task)."""
+    weights = owners_folder(release, folder, "emotion2vec_base.pt")
+    model, conf, _ = load_release(release)
+    cfg = {"_name": None, "task": {"_name": "audio_pretraining", "data": "/data/emotion", "normalize": True},
+           "model": {"_name": "data2vec_multi", **conf}}
+    return save(fairseq_training_checkpoint(model.state_dict(), cfg, "data2vec_multi"), weights)
+
+
+@pytest.mark.parametrize("write", [funasr_trainer_file, fairseq_trainer_file])
+def test_weight_files_as_the_owners_trainers_save_them(release, tmp_path, write):
+    weights = write(release, tmp_path / "emotion2vec_owners")
+    payload = torch.load(weights, map_location="cpu", weights_only=False)
+    assert {"optimizer", "last_optimizer_state"} & set(payload)  # a training checkpoint, optimizer included
+    assert not {"optimizer", "last_optimizer_state", "scheduler", "extra_state"} & set(load_payload(weights))
+    ours, theirs = emotion2vec_local(ckpt=str(release)), emotion2vec_local(ckpt=str(weights.parent))
+    wavs = utterances(1.0, 1.4, seed=15)
+    with torch.no_grad():
+        assert all(torch.equal(a, b) for a, b in zip(ours(wavs)["hidden_states"], theirs(wavs)["hidden_states"]))
+    p = theirs.provenance
+    assert p["weights"] == "released" and p["random_weights"] is False and p["weight_file"] == weights.name
+    assert p["released_files"] == [{"name": weights.name, "bytes": weights.stat().st_size,
+                                    "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}]
+
+
+def test_funasrs_own_loader_reads_the_funasr_trainer_file_as_we_do(release, tmp_path):
+    from funasr import AutoModel
+
+    weights = funasr_trainer_file(release, tmp_path / "emotion2vec_plus")
+    automodel = AutoModel(model=str(weights.parent), disable_update=True, device="cpu", disable_pbar=True,
+                          log_level="ERROR", ncpu=1)
+    torch.set_num_threads(1)
+    wav = utterances(1.2, seed=16)[0]
+    feats = automodel.generate(wav.numpy(), granularity="frame", extract_embedding=True)[0]["feats"]
+    with torch.no_grad():
+        ours = emotion2vec_local(ckpt=str(weights.parent))([wav])["hidden_states"][-1][0]
+    torch.testing.assert_close(ours, torch.from_numpy(feats), atol=1e-5, rtol=0)

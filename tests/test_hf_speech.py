@@ -1,6 +1,7 @@
 """hf_speech: any transformers speech encoder from a local folder, padding done right, clear errors."""
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 
@@ -9,7 +10,7 @@ import torch
 from transformers import AutoModel, BertConfig, BertModel, Wav2Vec2Config, WavLMConfig
 
 from baseline_helpers import padded_vs_alone, perturb_, utterances
-from care_superb.upstream.checkpoints import MARKER_FILE, UpstreamCheckpointError
+from care_superb.upstream.checkpoints import UpstreamCheckpointError
 from care_superb.upstream.batching import ZeroPaddingBefore
 from care_superb.upstream.hf_speech.hubconf import hf_hubert, hf_speech, hf_wavlm
 from care_superb.upstream.hf_speech.random import save_folder
@@ -127,11 +128,19 @@ def test_provenance_names_the_folder_type_config_and_random_weights(folders):
     assert len(p["config_sha256"]) == 16 and p["batching"] == "per equal-length group"
 
 
-def test_a_folder_without_our_record_has_unknown_random_weights(folders, tmp_path):
-    folder = tmp_path / "copy"
-    shutil.copytree(folders["hubert"], folder)
-    (folder / MARKER_FILE).unlink()
-    assert hf_speech(ckpt=str(folder)).provenance["random_weights"] is None
+@pytest.mark.parametrize("safetensors", [True, False])
+def test_a_folder_saved_by_transformers_without_our_record_is_a_release(folders, tmp_path, safetensors):
+    """A save_pretrained folder (the owners' Hugging Face release: model.safetensors, or
+    pytorch_model.bin as microsoft/wavlm-base ships) says released, and which file with its sha256."""
+    folder = tmp_path / "release"
+    AutoModel.from_pretrained(folders["hubert"]).save_pretrained(folder, safe_serialization=safetensors)
+    shutil.copy(folders["hubert"] / "preprocessor_config.json", folder)
+    p = hf_speech(ckpt=str(folder)).provenance
+    weights = folder / ("model.safetensors" if safetensors else "pytorch_model.bin")
+    assert p["weights"] == "released" and p["random_weights"] is False and p["created_by"] is None
+    assert p["released_files"] == [{"name": weights.name, "bytes": weights.stat().st_size,
+                                    "sha256": hashlib.sha256(weights.read_bytes()).hexdigest()}]
+    assert hf_speech(ckpt=str(folders["hubert"])).provenance["weights"] == "random"  # our record wins
 
 
 def test_not_a_model_folder(tmp_path):

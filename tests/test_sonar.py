@@ -1,11 +1,14 @@
 """SONAR speech encoders through sonar-space's own builder, loader and pipeline."""
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import torch
 
 from baseline_helpers import padded_vs_alone, perturb_, utterances
 from care_superb.upstream.checkpoints import MARKER_KEY, UpstreamCheckpointError, load_payload
+from care_superb.upstream.sonar import checkpoint
 from care_superb.upstream.sonar.checkpoint import (
     fairseq_name,
     load_spenc,
@@ -14,6 +17,7 @@ from care_superb.upstream.sonar.checkpoint import (
     write_spenc,
 )
 from care_superb.upstream.sonar.hubconf import sonar_local
+from owner_fixtures import fairseq_training_checkpoint, save
 
 torch.set_num_threads(1)
 
@@ -81,16 +85,18 @@ def test_padded_batch_equals_each_utterance_alone(spenc):
     assert upstream.get_downsample_rates("hidden_states") == 320
 
 
-def released_names(arch: str) -> dict:
-    """The tensor names of a released file of ``arch`` (shapes not needed to tell the arch)."""
+def released_names(arch: str, rename=fairseq_name) -> dict:
+    """The tensor names of a released file of ``arch`` (shapes not needed to tell the arch); with
+    ``rename=str``, fairseq2's own names, as a fairseq2 trainer's model file holds them."""
     hub = speech_hub()
     model = hub.create_new_model(hub.get_arch_config(arch), meta=True)
-    return {fairseq_name(name): None for name in model.state_dict()}
+    return {rename(name): None for name in model.state_dict()}
 
 
+@pytest.mark.parametrize("rename", [fairseq_name, str], ids=["released-names", "fairseq2-names"])
 @pytest.mark.parametrize("arch, layers", [("english", 3), ("non_english", 6)])
-def test_released_files_are_told_apart_by_their_pooler(arch, layers, tmp_path):
-    config = released_arch(tmp_path / "spenc.pt", released_names(arch))
+def test_released_files_are_told_apart_by_their_pooler(arch, layers, rename, tmp_path):
+    config = released_arch(tmp_path / "spenc.pt", released_names(arch, rename))
     assert config.num_decoder_layers == layers
     assert config.w2v2_encoder_config.num_encoder_layers == 24 and config.model_dim == 1024
 
@@ -113,3 +119,41 @@ def test_other_checkpoints_are_refused_and_named(random_checkpoint, tmp_path):
         sonar_local(ckpt=str(random_checkpoint("care")))
     with pytest.raises(FileNotFoundError, match="no such file"):
         sonar_local(ckpt=str(tmp_path / "spenc.eng.pt"))
+
+
+# ---- the file as the owners' trainers save it ---------------------------------------------------
+def fairseq2_trainer_file(spenc, path):
+    """A fairseq2 trainer's model file (``model/pp_00/tp_00/sdp_00.pt``): fairseq2's own tensor
+    names at the top level, written by fairseq2's own TorchTensorDumper as its checkpoint manager does."""
+    from fairseq2.file_system import LocalFileSystem
+    from fairseq2.io import TorchTensorDumper
+
+    model, _, _ = load_spenc(spenc)
+    TorchTensorDumper(LocalFileSystem()).dump(model.state_dict(), path, pickle_protocol=2)
+    return path
+
+
+def fairseq_trainer_file(spenc, path):
+    """The released layout (fairseq names under "model") inside a fairseq training checkpoint:
+    omegaconf cfg, numpy numbers, optimizer state (hand-built: fairseq is not installed)."""
+    released = load_payload(spenc)["model"]
+    cfg = {"_name": None, "model": {"_name": "sonar_speech_encoder"}, "task": {"_name": "speech_to_text"}}
+    return save(fairseq_training_checkpoint(released, cfg, "sonar_speech_encoder"), path)
+
+
+@pytest.mark.parametrize("write", [fairseq2_trainer_file, fairseq_trainer_file])
+def test_files_as_the_owners_trainers_save_them(spenc, tmp_path, write, monkeypatch):
+    path = write(spenc, tmp_path / "spenc.owners.pt")
+    assert MARKER_KEY not in load_payload(path)
+    # Without our record the arch is told by the tensors (24 conformer layers in a real file, see
+    # test_released_files_are_told_apart_by_their_pooler); the tiny test model has no such arch.
+    tiny = load_spenc(spenc)[1]
+    monkeypatch.setattr(checkpoint, "released_arch", lambda file, state: tiny)
+    ours, theirs = sonar_local(ckpt=str(spenc)), sonar_local(ckpt=str(path))
+    wavs = utterances(1.0, 1.5, seed=17)
+    with torch.no_grad():
+        assert all(torch.equal(a, b) for a, b in zip(ours(wavs)["hidden_states"], theirs(wavs)["hidden_states"]))
+    p = theirs.provenance
+    assert p["weights"] == "released" and p["random_weights"] is False and ours.provenance["weights"] == "random"
+    assert p["released_files"] == [{"name": path.name, "bytes": path.stat().st_size,
+                                    "sha256": hashlib.sha256(path.read_bytes()).hexdigest()}]

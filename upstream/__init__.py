@@ -8,7 +8,8 @@ here is what puts its names under the upstream contract test.
 An upstream carries a ``provenance`` dict (``ckpt``, ``random_weights``, ``description``, ...);
 the entries registered in ``s3prl.hub`` remember it so that result rows can report it. s3prl's own
 loaders of the owners' formats (``wavlm_local``, ``hubert_local``, ``data2vec_local``) are wrapped
-only to check the file first and to record the same provenance (``S3PRL_LOCAL``).
+only to check the file first, to let them read what the owners' files pickle besides tensors
+(``owner_pickles.py``), and to record the same provenance (``S3PRL_LOCAL``).
 """
 from __future__ import annotations
 
@@ -54,14 +55,17 @@ def s3prl_local_entries() -> dict[str, Callable]:
 
 
 def _s3prl_local(name: str, family: str, original: Callable, ckpt=None, *args, **kwargs):
-    from care_superb.upstream.checkpoints import identify, load_payload, mismatch, provenance
+    from care_superb.upstream.checkpoints import MARKER_KEY, identify, load_payload, mismatch, provenance
     from care_superb.upstream.hf_speech.families import FAMILIES
+    from care_superb.upstream.owner_pickles import owner_globals
 
     if not ckpt or name not in identify(ckpt).readers:
         raise mismatch(ckpt, name, FAMILIES[family].owner_format)
-    model = original(ckpt, *args, **kwargs)
-    record = load_payload(ckpt).get("care_superb")
-    model.provenance = provenance(ckpt, f"{FAMILIES[family].title} through s3prl's own {name}", record)
+    with owner_globals():  # s3prl's torch.load: weights only, and what the owners' files hold
+        model = original(ckpt, *args, **kwargs)
+    record = load_payload(ckpt).get(MARKER_KEY)
+    model.provenance = provenance(ckpt, f"{FAMILIES[family].title} through s3prl's own {name}", record,
+                                  weight_files=[ckpt])
     return model
 
 

@@ -7,17 +7,23 @@ without building any model).
 
 Files and folders written by care-superb (random builders, converters) carry their provenance:
 ``care_superb.json`` inside a folder, a ``"care_superb"`` entry inside a single-file checkpoint
-(owners' loaders ignore both). ``random_weights`` is true for weights that were never trained;
-a checkpoint without this record has ``random_weights: null`` (unknown) in result rows.
+(owners' loaders ignore both). ``random_weights`` is true for weights that were never trained.
+A checkpoint without this record that an upstream reads in its owners' released format is taken
+as the owners' release: ``weights: released``, ``random_weights: false``, and the name, size and
+sha256 of each weight file, so that a result row can be traced to the owners' published file.
+Hashing reads the whole file (about 1 GB/s here), once per process and file version.
+
+Checkpoint files are read without running code (``owner_pickles.py``).
 """
 from __future__ import annotations
 
 import dataclasses
 import datetime
+import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 MARKER_FILE = "care_superb.json"
 MARKER_KEY = "care_superb"
@@ -33,10 +39,12 @@ class UpstreamCheckpointNotFoundError(UpstreamCheckpointError, FileNotFoundError
 
 @dataclasses.dataclass(frozen=True)
 class Found:
-    """What :func:`identify` found at a path: in words, and which ``-u`` names read it."""
+    """What :func:`identify` found at a path: in words, which ``-u`` names read it, and which
+    ``-u`` name reads it once ``care-superb baseline-convert`` has converted it."""
 
     kind: str
     readers: tuple[str, ...] = ()
+    read_after_convert: str | None = None
 
 
 def mismatch(path: str | os.PathLike, upstream: str, expected: str) -> UpstreamCheckpointError:
@@ -46,6 +54,10 @@ def mismatch(path: str | os.PathLike, upstream: str, expected: str) -> UpstreamC
     others = [name for name in found.readers if name != upstream]
     if others:
         message += f" That is read by -u {' or -u '.join(others)}."
+    if found.read_after_convert:
+        converted = Path(path).with_suffix(".converted.pt")
+        message += (f" Convert it once (no fairseq needed): care-superb baseline-convert {path} {converted}, "
+                    f"then -u {found.read_after_convert} -k {converted}.")
     error = UpstreamCheckpointNotFoundError if not os.path.exists(path) else UpstreamCheckpointError
     return error(message)
 
@@ -83,12 +95,50 @@ def read_marker_file(folder: str | os.PathLike) -> dict[str, Any] | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
-def provenance(ckpt: str | os.PathLike, description: str, metadata: dict | None, **extra: Any) -> dict:
-    """An upstream's ``provenance``: ``ckpt``, ``random_weights`` (null = unknown), ``description``."""
+_SHA256: dict[tuple[str, int, int], str] = {}
+WEIGHTS = {True: "random", False: "trained", None: "unknown"}  # what a record's random_weights says
+
+
+def sha256_of(path: str | os.PathLike) -> str:
+    """sha256 of a file, computed once per process for each (path, size, mtime)."""
+    path = Path(path).resolve()
+    stat = path.stat()
+    key = (str(path), stat.st_size, stat.st_mtime_ns)
+    if key not in _SHA256:
+        digest = hashlib.sha256()
+        with open(path, "rb") as f:
+            for block in iter(lambda: f.read(1 << 22), b""):
+                digest.update(block)
+        _SHA256[key] = digest.hexdigest()
+    return _SHA256[key]
+
+
+def weights_fields(metadata: dict | None, weight_files: Iterable[str | os.PathLike] = ()) -> dict[str, Any]:
+    """``random_weights``, ``weights`` (random / trained / released / unknown) and, for released
+    weights, ``released_files``: from our record when there is one, else, for weight files read in
+    their owners' released format, released."""
+    if metadata:
+        fields = {"random_weights": metadata.get("random_weights"),
+                  "weights": metadata.get("weights") or WEIGHTS[metadata.get("random_weights")]}
+        if metadata.get("released_files"):
+            fields["released_files"] = metadata["released_files"]
+        return fields
+    files = [Path(f) for f in weight_files]
+    if not files:
+        return {"random_weights": None, "weights": "unknown"}
+    return {"random_weights": False, "weights": "released",
+            "released_files": [{"name": f.name, "bytes": f.stat().st_size, "sha256": sha256_of(f)} for f in files]}
+
+
+def provenance(ckpt: str | os.PathLike, description: str, metadata: dict | None,
+               weight_files: Iterable[str | os.PathLike] = (), **extra: Any) -> dict:
+    """An upstream's ``provenance``: ``ckpt``, ``random_weights`` (null = unknown), ``weights``,
+    ``description``; ``weight_files``: the files read in their owners' released format (they are
+    hashed only when there is no record of ours)."""
     metadata = metadata or {}
     return {
         "ckpt": str(ckpt),
-        "random_weights": metadata.get("random_weights"),
+        **weights_fields(metadata, weight_files),
         "description": description,
         "created_by": metadata.get("created_by"),
         **extra,
@@ -97,16 +147,11 @@ def provenance(ckpt: str | os.PathLike, description: str, metadata: dict | None,
 
 # ---- telling checkpoints apart -----------------------------------------------------------------
 def load_payload(path: str | os.PathLike) -> Any:
-    """``torch.load`` of a checkpoint file, tensors on the CPU, no code run (memory-mapped when
-    the file allows it, so that identifying a 2 GB file reads almost nothing)."""
-    import torch
+    """A checkpoint file's contents, tensors on the CPU, memory-mapped where possible, no code run,
+    training state dropped (see ``owner_pickles.py``)."""
+    from care_superb.upstream.owner_pickles import load
 
-    try:
-        return torch.load(path, map_location="cpu", weights_only=True, mmap=True)
-    except RuntimeError as error:
-        if "mmap" not in str(error):
-            raise
-        return torch.load(path, map_location="cpu", weights_only=True)
+    return load(path)
 
 
 def identify(path: str | os.PathLike) -> Found:
@@ -116,12 +161,14 @@ def identify(path: str | os.PathLike) -> Found:
         return Found("nothing: no such file or folder")
     if path.is_dir():
         return _identify_folder(path)
+    from care_superb.upstream.owner_pickles import RefusedPickleError
+
     try:
         payload = load_payload(path)
+    except RefusedPickleError as error:
+        return Found(f"a pickled checkpoint holding {', '.join(error.refused)}, which care-superb does not "
+                     "unpickle (e.g. a whole pickled model)")
     except Exception as error:  # noqa: BLE001 - anything torch cannot read is described, not raised
-        if "weights_only" in str(error) or "Unsupported global" in str(error):
-            return Found("a pickled checkpoint that needs code to load (e.g. a fairseq training "
-                         "checkpoint or a whole pickled model)")
         return Found(f"a file torch cannot read ({type(error).__name__})")
     return _identify_payload(payload)
 
@@ -175,6 +222,24 @@ def _identify_payload(payload: Any) -> Found:
         return Found("a data2vec checkpoint in s3prl's converted layout", ("data2vec_local",))
     if {"cfg", "model"} <= set(payload) and any("relative_attention_bias" in k or "grep_linear" in k for k in keys):
         return Found("a WavLM checkpoint in Microsoft's layout (cfg + model)", ("wavlm_local",))
+    fairseq = fairseq_model_name(payload)
+    if fairseq in FAIRSEQ_FAMILIES:
+        family, reader = FAIRSEQ_FAMILIES[fairseq]
+        return Found(f"fairseq's own {family} training checkpoint (cfg.model._name {fairseq}), which s3prl "
+                     f"reads only in its converted layout", read_after_convert=reader)
     if {"cfg", "model"} <= set(payload):
-        return Found("a fairseq-style checkpoint (cfg + model) of an unrecognised model")
+        return Found(f"a fairseq-style checkpoint (cfg + model) of an unrecognised model ({fairseq or 'no model name'})")
     return Found(f"a checkpoint dict with keys {sorted(map(str, payload))[:8]}")
+
+
+# fairseq's cfg.model._name -> (family, s3prl's reader of the converted layout)
+FAIRSEQ_FAMILIES = {"hubert": ("HuBERT", "hubert_local"), "data2vec_audio": ("data2vec", "data2vec_local")}
+
+
+def fairseq_model_name(payload: dict) -> str | None:
+    """``cfg.model._name`` of a fairseq checkpoint (``cfg`` a dict or an omegaconf config)."""
+    from collections.abc import Mapping
+
+    cfg = payload.get("cfg")
+    model = cfg.get("model") if isinstance(cfg, Mapping) else None
+    return model.get("_name") if isinstance(model, Mapping) else None

@@ -55,6 +55,7 @@ class UpstreamExpert(UpstreamBase):
         self.provenance = provenance(
             ckpt, f"emotion2vec from a release folder through funasr's Emotion2vec ({count} states of "
                   f"{self.conf['embed_dim']})", release_record(ckpt),
+            weight_files=[os.path.join(ckpt, info["weight_file"])],
             normalize=bool(self.conf.get("normalize", False)), **info,
         )
         self.eval()

@@ -128,9 +128,12 @@ def read_release(folder: str | os.PathLike) -> tuple[dict, Path]:
 
 
 def state_dict_of(weights: Path) -> dict[str, torch.Tensor]:
-    """The tensors of a weight file, unwrapped as funasr unwraps them."""
+    """The tensors of a weight file, unwrapped as funasr unwraps them (``state_dict`` of funasr's
+    trainer, ``model`` of fairseq's, as emotion2vec_base.pt was trained), the rest dropped."""
     try:
         payload = load_payload(weights)
+    except UpstreamCheckpointError:
+        raise
     except Exception as error:  # noqa: BLE001
         raise UpstreamCheckpointError(f"{weights}: torch cannot read it as weights without running code "
                                       f"({type(error).__name__}: {error})") from error
@@ -172,7 +175,7 @@ def load_release(folder: str | os.PathLike):
     loaded = {k: v for k, v in state.items() if k in expected}
     model.load_state_dict(loaded, strict=False)
     info = {
-        "weights": weights.name,
+        "weight_file": weights.name,
         "ignored_tensors": sorted(k for k in state if k not in expected)[:20] or None,
         "absent_unused_tensors": sorted(k for k in expected if k not in state)[:20] or None,
     }

@@ -54,6 +54,20 @@ def read_folder(folder: str | os.PathLike, upstream: str, family: str | None = N
     return config
 
 
+def weight_files(folder: Path) -> list[Path]:
+    """The weight files transformers loads from a ``save_pretrained`` folder (safetensors first,
+    as transformers prefers them; every shard an index names)."""
+    import json
+
+    for index, single in (("model.safetensors.index.json", "model.safetensors"),
+                          ("pytorch_model.bin.index.json", "pytorch_model.bin")):
+        if (folder / index).is_file():
+            return sorted({folder / name for name in json.loads((folder / index).read_text())["weight_map"].values()})
+        if (folder / single).is_file():
+            return [folder / single]
+    return []
+
+
 def waveform_normalisation(folder: Path, model_type: str | None = None) -> tuple[bool, str]:
     """``do_normalize`` of the folder's preprocessor (and where that came from); without one, the
     owners' setting for the paper's families, else none."""
@@ -101,7 +115,7 @@ class UpstreamExpert(UpstreamBase):
             folder,
             f"{known.title if known else config.model_type} from a Hugging Face folder "
             f"({config.num_hidden_layers} layers of {config.hidden_size})",
-            read_marker_file(folder),
+            read_marker_file(folder), weight_files=weight_files(folder),
             model_type=config.model_type,
             config_sha256=hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:16],
             normalize=normalize_source,

@@ -34,6 +34,7 @@ from care_superb.upstream.checkpoints import (
     make_metadata,
     mismatch,
     read_marker_file,
+    weights_fields,
 )
 from care_superb.upstream.hf_speech.families import BY_MODEL_TYPE, FAMILIES
 
@@ -224,7 +225,7 @@ def folder_to_owner(folder: str | os.PathLike, out: str | os.PathLike, created_b
     """Write the owners' checkpoint of a Hugging Face WavLM / HuBERT / data2vec-audio folder."""
     from transformers import AutoModel
 
-    from care_superb.upstream.hf_speech.expert import read_folder, waveform_normalisation
+    from care_superb.upstream.hf_speech.expert import read_folder, waveform_normalisation, weight_files
 
     folder = Path(folder)
     config = read_folder(folder, "baseline-convert")
@@ -258,11 +259,12 @@ def folder_to_owner(folder: str | os.PathLike, out: str | os.PathLike, created_b
     if problems:
         raise UpstreamCheckpointError(f"{folder}: does not map onto s3prl's {family} model: {problems[:10]}")
     record = read_marker_file(folder) or {}
+    weights = weights_fields(record, weight_files(folder))
     metadata = make_metadata(
-        record.get("random_weights"), created_by or f"care-superb baseline-convert {folder} {out}",
-        family=family, source=str(folder), source_record=record or None,
+        weights.pop("random_weights"), created_by or f"care-superb baseline-convert {folder} {out}",
+        family=family, source=str(folder), source_record=record or None, **weights,
         pretraining_only_zeroed=zeroed or None,
-        note="random_weights copied from the folder's care_superb.json (null: not recorded)",
+        note="weights as the folder's care_superb.json says; without one, the folder's release (hashed)",
     )
     if family == "wavlm":
         payload["model"] = state
@@ -305,9 +307,10 @@ def owner_to_folder(path: str | os.PathLike, out: str | os.PathLike, created_by:
                                       f"its config builds: {problems[:10]}")
     model.load_state_dict(state, strict=True)
     record = payload.get(MARKER_KEY) or {}
+    weights = weights_fields(record, [path])
     metadata = make_metadata(
-        record.get("random_weights"), created_by or f"care-superb baseline-convert {path} {out}",
-        family=family, source=str(path), source_record=record or None,
+        weights.pop("random_weights"), created_by or f"care-superb baseline-convert {path} {out}",
+        family=family, source=str(path), source_record=record or None, **weights,
         dropped_pretraining_only=sorted(set(source) - {fairseq_key(k, config) for k in state}) or None,
     )
     return save_folder(model, Path(out), owner_normalize(family, payload), metadata)

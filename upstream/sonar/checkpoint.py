@@ -3,7 +3,11 @@ read with sonar-space's own model family on fairseq2, written in the same layout
 
 Reading: fairseq2's ``ModelHub.load_custom_model`` for sonar-space's ``sonar_speech`` family,
 which runs sonar-space's own converter of the released files (fairseq tensor names,
-``encoder.w2v_model.*`` and ``decoder.*``, under ``"model"``) and loads strictly. The architecture
+``encoder.w2v_model.*`` and ``decoder.*``, under ``"model"``) or of a fairseq2 trainer's model
+file (fairseq2 names at the top level) and loads strictly. fairseq2 reads the family's files
+weights-only (the ``sonar_speech`` family keeps fairseq2's default ``restrict``, and no card of
+sonar-space lifts it), so the released files hold tensors and plain containers; a file that also
+pickles what training checkpoints hold (``owner_pickles.py``) is read too. The architecture
 comes from the file: files we write record their config; a released file is told by its tensors
 (w2v-BERT 600M encoder: 24 conformer layers of 1024; a 3-layer pooler is sonar-space's
 ``english`` arch, the one of spenc.eng.pt, a 6-layer one its ``non_english`` arch, the one of
@@ -31,6 +35,7 @@ from care_superb.upstream.checkpoints import (
     make_metadata,
     mismatch,
 )
+from care_superb.upstream.owner_pickles import owner_globals
 
 UPSTREAM = "sonar_local"
 EXPECTED = "a SONAR speech encoder file (spenc.*.pt, e.g. spenc.eng.pt or spenc.v3ap.deu.pt)"
@@ -150,7 +155,8 @@ def load_spenc(path: str | os.PathLike):
     del payload
     hub = speech_hub()
     try:
-        model = hub.load_custom_model(path, config, device=torch.device("cpu"), mmap=True, progress=False)
+        with owner_globals():  # fairseq2 reads it weights-only too; this allows what owners' files hold
+            model = hub.load_custom_model(path, config, device=torch.device("cpu"), mmap=True, progress=False)
     except Exception as error:  # noqa: BLE001 - fairseq2 says which tensors do not fit
         raise UpstreamCheckpointError(f"-u {UPSTREAM} -k {path}: sonar-space could not load it as "
                                       f"{EXPECTED} ({type(error).__name__}: {error})") from error

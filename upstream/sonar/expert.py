@@ -44,7 +44,7 @@ class UpstreamExpert(UpstreamBase):
         encoder = self.config.w2v2_encoder_config
         self.provenance = provenance(
             ckpt, f"SONAR speech encoder through sonar-space ({encoder.num_encoder_layers + 1} states of "
-                  f"{encoder.model_dim})", record or None,
+                  f"{encoder.model_dim})", record or None, weight_files=[ckpt],
             arch=None if record.get("sonar_config") else "released file, arch told by its tensors",
         )
         self.eval()
