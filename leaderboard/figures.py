@@ -225,7 +225,8 @@ def task_scores(panels: list[tuple[str, list]], what: str, rows: list[Row], colo
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
         for i, (ax, (title, entries)) in enumerate(zip(axes, panels)):
             score_panel(ax, entries, title, what, colour, tick_labels=i == 0)
-        fig.suptitle("test score, mean over seeds, with its 95% bootstrap interval" + provenance_warning(rows, short=True),
+        warning = provenance_warning(rows, short=True)
+        fig.suptitle("test score: mean over seeds, 95% bootstrap interval" + (f"\n{warning.strip()}" if warning else ""),
                      fontsize=8)
         return fig
 
