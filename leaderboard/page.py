@@ -117,7 +117,7 @@ def data_badge(table: Table, label: str) -> tuple[str, str]:
     else:
         trained = "weights not recorded"
     real = not any(synthetic) and all(w is False for w in weights)
-    return f"{data}, {trained}", "real" if real else "synthetic" if any(synthetic) else "random"
+    return f"{data}, {trained}", "real" if real else "caution"
 
 
 def table_view(table: Table, anchors: Anchors) -> dict:
@@ -196,7 +196,7 @@ def task_sections(tables: list[Table], anchors: Anchors, colour: dict[str, str])
         score = figures.task_scores(panels, home.spec.what, task_rows, colour)
         layers = figures.task_layer_weights(task_rows, colour)
         sections.append({
-            "id": prefix, "title": title, "what": home.spec.what,
+            "id": prefix, "title": title,
             "scores": figures.svg(score, f"{prefix}-scores", f"{title}: test scores with 95% intervals"),
             "layers": None if layers is None else figures.svg(layers, f"{prefix}-layers",
                                                                  f"{title}: learned layer weights, ratio to uniform"),
@@ -211,7 +211,7 @@ def cell_detail(table: Table, label: str, keys: list[str], anchors: Anchors, tas
     cells = [table.cell(label, k) for k in keys]
     first: Cell = next(c for c in cells if c is not None)
     task = cell_task(table, first.key)
-    titles = [render.column_facts(table, k).title if render.column_facts(table, k) else k for k in keys]
+    titles = [next(c.title for c in table.spec.columns if c.key == k) for k in keys]
     # the marks * and † are against a table's best other upstream: the tables say them, not the summary
     shown = [render.shown(table, label, k, None) for k in keys]
     shown = [None if s is None else dataclasses.replace(s, marker="") for s in shown]

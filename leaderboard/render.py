@@ -1,5 +1,6 @@
 """A filled table as Markdown and LaTeX (pandas; tabulate / booktabs) and as a long CSV, with the
-same markers and footnotes in each."""
+same markers and footnotes in each. What a cell shows (``Shown``), the footnotes and the notes are
+decided here once; each format, the page (``page.py``) included, only typesets them."""
 from __future__ import annotations
 
 import io

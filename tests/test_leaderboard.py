@@ -271,7 +271,8 @@ def test_synthetic_data_and_random_weights_are_marked_in_every_format_and_figure
     assert (out / "layer_weights.png").is_file() and (out / "layer_weights.pdf").is_file()
     page = (out / "index.html").read_text()
     assert "care<span class=\"mark\"" in page and ">§¶</span>" in page and "RANDOM (never trained) weights" in page
-    assert "synthetic data, random weights" in page and "real data, trained weights" in page  # hubert's badge
+    assert '<td data-value="synthetic data, random weights">' in page  # care's row says it in words
+    assert '<td data-value="real data, trained weights">' in page  # and hubert's
 
 
 def test_layer_weights_are_drawn_as_their_ratio_to_uniform_so_small_differences_show(tmp_path):

@@ -190,6 +190,16 @@ def test_the_page_in_a_real_browser(board):
             assert sum(counts) == utterances
             assert details.locator("dl.provenance").is_visible()
 
+            # without JavaScript: the same plain table, and a cell's details open from their summary
+            plain = browser.new_page(java_script_enabled=False)
+            plain.route("**/*", lambda r: r.continue_() if r.request.url == url else r.abort())
+            plain.goto(url)
+            assert [t.rstrip("§¶") for t in plain.locator("table.board").first.locator("tbody th").all_inner_texts()] \
+                == list(dict.fromkeys(t2.upstream))
+            assert plain.locator("table.board thead button").count() == 0  # no sort buttons: plain headers
+            plain.locator("#cell-care-emodb > summary").click()
+            assert plain.locator("#cell-care-emodb table.confusion").is_visible()
+
             if os.environ.get(SCREENSHOTS):  # the README's pictures: Table II, and a task with a cell's details open
                 folder = Path(os.environ[SCREENSHOTS])
                 page.evaluate("document.getElementById('table-table2').scrollIntoView()")
