@@ -2,6 +2,7 @@
 
 rows (read and validate rows + prediction files) -> aggregate (cells: folds, then seeds) ->
 stats (bootstrap intervals, paired randomisation tests) -> tables (Table II, III, IV) ->
-render (Markdown, CSV, LaTeX) and figures (PNG, PDF); ``make`` runs them, ``cli`` is
+render (Markdown, CSV, LaTeX), figures (PNG, PDF) and page (one self-contained ``index.html``
+from ``templates/``, the same cell text as ``render``); ``make`` runs them, ``cli`` is
 ``care-superb leaderboard``.
 """

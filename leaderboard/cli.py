@@ -2,14 +2,15 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
-HELP = "regenerate the tables (Markdown, CSV, LaTeX) and figures from result rows"
+HELP = "regenerate the tables (Markdown, CSV, LaTeX), figures and the page (index.html) from result rows"
 
 
 def add_arguments(parser) -> None:
     parser.add_argument("results", nargs="+",
                         help="result rows (result-test-*.json), or folders searched recursively for them")
-    parser.add_argument("--out", required=True, help="folder for the tables and figures")
+    parser.add_argument("--out", required=True, help="folder for the tables, figures and index.html")
     parser.add_argument("--allow-mixed-heads", action="store_true",
                         help="tabulate rows of one task trained with different head configurations")
     parser.add_argument("--resamples", type=int, default=1000,
@@ -18,7 +19,7 @@ def add_arguments(parser) -> None:
 
 
 def run(args) -> int:
-    from care_superb.leaderboard.make import make_leaderboard
+    from care_superb.leaderboard.make import PAGE, make_leaderboard
     from care_superb.leaderboard.rows import LeaderboardError
 
     if args.resamples < 100:
@@ -30,5 +31,5 @@ def run(args) -> int:
         print(f"care-superb leaderboard: {err}", file=sys.stderr)
         return 2
     print(text)
-    print(f"[leaderboard] wrote {len(written)} files to {args.out}")
+    print(f"[leaderboard] wrote {len(written)} files to {args.out}; open {Path(args.out).resolve() / PAGE} in a browser")
     return 0

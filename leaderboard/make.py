@@ -6,17 +6,20 @@ from pathlib import Path
 
 from tqdm import tqdm
 
-from care_superb.leaderboard import figures, render, stats
+from care_superb.leaderboard import figures, page, render, stats
 from care_superb.leaderboard.aggregate import build_cells
 from care_superb.leaderboard.rows import find_row_files, load_rows
 from care_superb.leaderboard.scoring import known_tasks
 from care_superb.leaderboard.tables import TABLES, Table, build_table, compute_intervals, compute_tests
 
 
+PAGE = "index.html"
+
+
 def make_leaderboard(results: list[str | Path], out: str | Path, allow_mixed_heads: bool = False,
                      resamples: int = 1000, seed: int = 0) -> tuple[str, list[Path]]:
-    """Write every table (md, csv, tex), the figures and ``leaderboard.md`` under ``out``; returns
-    the Markdown and the files written."""
+    """Write every table (md, csv, tex), the figures, ``leaderboard.md`` and the page (``index.html``)
+    under ``out``; returns the Markdown and the files written."""
     rows = load_rows(find_row_files(results), known_tasks())
     columns = {c.key: c for spec in TABLES for c in spec.columns}
     cells = build_cells(rows, list(columns.values()))
@@ -38,11 +41,12 @@ def make_leaderboard(results: list[str | Path], out: str | Path, allow_mixed_hea
         figure = figures.scores(table)
         if figure is not None:
             written += figures.save(figure, out, f"{table.spec.name}_scores")
-    heatmap, figure_notes = figures.layer_weights(rows)
-    if heatmap is not None:
-        written += figures.save(heatmap, out, "layer_weights")
+    profiles, figure_notes = figures.layer_weights(rows)
+    if profiles is not None:
+        written += figures.save(profiles, out, "layer_weights")
     summary = overview(tables, rows, figure_notes, resamples, seed)
     written.append(write_text(out / "leaderboard.md", summary))
+    written.append(write_text(out / PAGE, page.render_page(tables, rows, figure_notes, resamples, seed)))
     remove_stale(out, written)
     return summary, written
 
@@ -62,10 +66,7 @@ def overview(tables: list[Table], rows, figure_notes: list[str], resamples: int,
              f"resamples per cell (seed {seed}).", ""]
     for table in tables:
         lines.append(render.markdown(table))
-    for spec in TABLES:
-        if spec.name not in made:
-            lines.append(f"{spec.title}: not made, no rows for it" + (" (CARE and at least one of its ablations, "
-                         "care_acoustic* / care_semantic*)" if spec.min_groups > 1 else "") + ".")
+    lines += [render.not_made(spec) for spec in TABLES if spec.name not in made]
     lines += [""] + [f"- {note}" for note in figure_notes]
     return "\n".join(lines).rstrip() + "\n"
 

@@ -1,14 +1,16 @@
 """A filled table as Markdown and LaTeX (pandas; tabulate / booktabs) and as a long CSV, with the
-same markers and footnotes in each."""
+same markers and footnotes in each. What a cell shows (``Shown``), the footnotes and the notes are
+decided here once; each format, the page (``page.py``) included, only typesets them."""
 from __future__ import annotations
 
 import io
 import math
+from dataclasses import dataclass
 
 import pandas as pd
 
 from care_superb.leaderboard import stats
-from care_superb.leaderboard.tables import BEST, WORSE, Comparison, Table
+from care_superb.leaderboard.tables import BEST, WORSE, Comparison, Table, TableSpec
 
 SYNTHETIC, RANDOM = "§", "¶"
 FEW = "‡"  # an interval over too few clusters
@@ -39,25 +41,59 @@ def number(table: Table, value: float) -> str:
     return f"{value * table.spec.scale:.{table.spec.digits}f}"
 
 
-def cell_text(table: Table, label: str, key: str, best: float | None, fmt: str) -> str:
+@dataclass(frozen=True)
+class Shown:
+    """A table cell as every format shows it (Markdown, LaTeX, CSV's marker, the HTML page): its
+    numbers as text and its marks, decided here once; the formats only typeset them."""
+    mean: str
+    std: str | None  # None: one seed
+    interval: tuple[str, str] | None
+    few: bool  # interval over fewer than MIN_CLUSTERS clusters: FEW
+    marker: str  # BEST, WORSE or ""
+    bold: bool  # best in its column
+    value: float  # the mean as shown (scaled), unrounded: what a page sorts by
+
+    def text(self, bold: tuple[str, str] = ("", ""), pm: str = " ± ", interval: str = " [{}, {}]",
+             marks: dict[str, str] | None = None) -> str:
+        """The cell in one format: ``bold`` wraps the mean, ``interval`` formats the bounds,
+        ``marks`` typesets FEW and the markers (default: as they are)."""
+        mark = (marks or {}).get
+        text = (bold[0] + self.mean + bold[1] if self.bold else self.mean) + (pm + self.std if self.std else "")
+        if self.interval is not None:
+            text += interval.format(*self.interval) + ((mark(FEW) or FEW) if self.few else "")
+        return text + ((mark(self.marker) or self.marker) if self.marker else "")
+
+
+def shown(table: Table, label: str, key: str, best: float | None) -> Shown | None:
+    """The cell (label, key) as shown; None where it is missing. ``best``: its column's best mean."""
     cell = table.cell(label, key)
     if cell is None or not cell.present:
+        return None
+    return Shown(mean=number(table, cell.mean),
+                 std=number(table, cell.std) if cell.std is not None else None,
+                 interval=(number(table, cell.ci[0]), number(table, cell.ci[1])) if cell.ci is not None else None,
+                 few=cell.few_clusters,
+                 marker=table.comparisons.get((label, key), NO_COMPARISON).marker,
+                 bold=best is not None and math.isclose(cell.mean, best, rel_tol=0, abs_tol=1e-12),
+                 value=cell.mean * table.spec.scale)
+
+
+def cell_text(table: Table, label: str, key: str, best: float | None, fmt: str) -> str:
+    found = shown(table, label, key, best)
+    if found is None:
         return MISSING[fmt]
-    mean = number(table, cell.mean)
-    if best is not None and math.isclose(cell.mean, best, rel_tol=0, abs_tol=1e-12):
-        mean = f"**{mean}**" if fmt == "md" else f"\\textbf{{{mean}}}"
-    pm = " ± " if fmt == "md" else " $\\pm$ "
-    text = mean + (pm + number(table, cell.std) if cell.std is not None else "")
-    if cell.ci is not None:
-        interval = f"[{number(table, cell.ci[0])}, {number(table, cell.ci[1])}]"
-        few = (FEW if fmt == "md" else LATEX_MARKS[FEW]) if cell.few_clusters else ""
-        text += f" {interval}{few}" if fmt == "md" else f" {{\\scriptsize {interval}}}{few}"
-    marker = table.comparisons.get((label, key), NO_COMPARISON).marker
-    return text + (marker if fmt == "md" else LATEX_MARKS.get(marker, ""))
+    if fmt == "md":
+        return found.text(bold=("**", "**"))
+    return found.text(bold=("\\textbf{", "}"), pm=" $\\pm$ ", interval=" {{\\scriptsize [{}, {}]}}", marks=LATEX_MARKS)
 
 
 def heading(table: Table) -> str:
     return f"{table.spec.title}: {table.spec.what} on the test split"
+
+
+def not_made(spec: TableSpec) -> str:
+    return f"{spec.title}: not made, no rows for it" + (" (CARE and at least one of its ablations, care_acoustic* / "
+                                                        "care_semantic*)" if spec.min_groups > 1 else "") + "."
 
 
 def footnotes(table: Table) -> list[tuple[str, str]]:
@@ -87,6 +123,39 @@ def footnotes(table: Table) -> list[tuple[str, str]]:
     return notes
 
 
+@dataclass(frozen=True)
+class ColumnFacts:
+    """What a column's cells rest on: its metric, test sets per seed, seeds and resampling clusters."""
+    title: str
+    metric: str
+    test_sets: list[int]  # folds or splits per seed
+    seeds: list[int]
+    units: list[str]  # what the clusters are
+    clusters: list[int]  # clusters per test set
+
+    @property
+    def resampled(self) -> str:
+        counts = self.clusters
+        return f"{'/'.join(self.units)}" + (
+            f" ({counts[0]}{'-' + str(counts[-1]) if len(counts) > 1 else ''} per test set)" if counts else "")
+
+    def sentence(self) -> str:
+        return (f"{self.title}: metric {self.metric}; {'/'.join(map(str, self.test_sets))} fold(s) or split(s) per "
+                f"seed; {'/'.join(map(str, self.seeds))} seed(s); resampled by {self.resampled}.")
+
+
+def column_facts(table: Table, key: str) -> ColumnFacts | None:
+    """None where the column has no result."""
+    present = [c for c in (table.cell(label, key) for label in table.labels) if c is not None and c.present]
+    if not present:
+        return None
+    return ColumnFacts(title=next(t for k, t in columns(table) if k == key), metric=table.metrics[key],
+                       test_sets=sorted({len(rows) for c in present for rows in c.by_seed.values()}),
+                       seeds=sorted({c.n_seeds for c in present}),
+                       units=sorted({u for c in present for u in c.resampling_units}),
+                       clusters=sorted({n for c in present for n in c.clusters}))
+
+
 def plain_notes(table: Table) -> list[str]:
     notes = []
     unknown = [label for label in table.labels if table.flags(label)["unknown_weights"]]
@@ -100,17 +169,10 @@ def plain_notes(table: Table) -> list[str]:
         notes.append("uncategorised: rows without benchmark.category (written outside `care-superb bench`).")
     if table.spec.name == "table2":
         notes.append("CARE's ablations (care_acoustic*, care_semantic*) are in Table IV.")
-    for key, title in columns(table)[:-1]:
-        shown = [c for c in (table.cell(label, key) for label in table.labels) if c is not None and c.present]
-        if shown:
-            folds = sorted({len(rows) for c in shown for rows in c.by_seed.values()})
-            seeds = sorted({c.n_seeds for c in shown})
-            units = sorted({u for c in shown for u in c.resampling_units})
-            clusters = sorted({n for c in shown for n in c.clusters})
-            resampled = f"resampled by {'/'.join(units)}" + (
-                f" ({clusters[0]}{'-' + str(clusters[-1]) if len(clusters) > 1 else ''} per test set)" if clusters else "")
-            notes.append(f"{title}: metric {table.metrics[key]}; {'/'.join(map(str, folds))} fold(s) or split(s) "
-                         f"per seed; {'/'.join(map(str, seeds))} seed(s); {resampled}.")
+    for key, _ in columns(table)[:-1]:
+        facts = column_facts(table, key)
+        if facts is not None:
+            notes.append(facts.sentence())
     return notes + sorted(set(table.notes))
 
 

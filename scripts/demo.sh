@@ -50,4 +50,7 @@ tail -n 2 result/pretrain/demo.log
 
 # 4. The leaderboard, from the result rows only. 200 resamples per cell instead of 1000 keep it to
 #    about a minute here (DAIC-WOZ's interview-level metric is recomputed by its objective per resample).
+#    Besides the tables and figures it writes index.html: one self-contained page, the demo's last word.
 "$VENV/bin/care-superb" leaderboard "$OUT/cells" --out "$OUT/leaderboard" --resamples "${RESAMPLES:-200}"
+echo "[demo] the leaderboard page (one file, nothing fetched; open it in a browser):"
+echo "$(cd "$OUT/leaderboard" && pwd)/index.html"

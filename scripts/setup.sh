@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Everything a fresh machine needs: Debian packages (espeak-ng, ffmpeg, sox, libsndfile1),
+# Everything a fresh machine needs: Debian packages (espeak-ng, ffmpeg, sox, libsndfile1; chromium,
+# in which tests/test_leaderboard_page.py opens the leaderboard's page through Playwright),
 # a virtual environment in .venv with the pinned stack, and this package installed editable.
 # Idempotent: a second run only checks.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PACKAGES=(espeak-ng ffmpeg sox libsndfile1)
+APT_PACKAGES=(espeak-ng ffmpeg sox libsndfile1 chromium)
 missing=()
 for pkg in "${APT_PACKAGES[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

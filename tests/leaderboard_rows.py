@@ -65,3 +65,66 @@ def predict(targets: list[int], accuracy: float, n_classes: int, seed: int = 0) 
     right = rng.permutation(len(targets)) < round(accuracy * len(targets))
     wrong = [(t + 1 + int(rng.integers(0, n_classes - 1))) % n_classes for t in targets]
     return [t if r else w for t, r, w in zip(targets, right, wrong)]
+
+
+# -- a whole small leaderboard (the page's tests and the README's screenshot) -----------------------
+
+SAMPLE_UPSTREAMS = (  # label, category, random weights, skill, layers, the layer its weights favour
+    ("care", "base", False, 0.78, 13, 9),
+    ("hubert", "base", False, 0.66, 13, 6),
+    ("wavlm_large", "large", True, 0.50, 25, 3),
+    ("fbank", None, False, 0.42, None, None),
+    ("care_acoustic", "base", False, 0.70, 13, 4),
+)
+SAMPLE_UNITS = {"emodb": ("speaker", 60, 2), "cafe": ("speaker", 60, 2), "ravdess_song": ("speaker", 72, 3),
+                "meld": ("dialogue", 160, 40), "cmu_mosi": ("video", 124, 31), "iemocap4": ("dialogue", 120, 30),
+                "iemocap6": ("dialogue", 120, 30), "msp_improv": ("scene", 90, 30)}
+
+
+def sample_layer_weights(layers: int, favoured: int, seed: int) -> list[float]:
+    """A softmax profile as s3prl's Featurizer learns it on a short run: near uniform (1/13 = 0.077),
+    a bump around one layer, 0.07-0.09 in all."""
+    rng = np.random.default_rng(seed)
+    logits = 0.12 * np.exp(-0.5 * ((np.arange(layers) - favoured) / 2.0) ** 2) + rng.normal(0, 0.01, layers)
+    weights = np.exp(logits) / np.exp(logits).sum()
+    return [float(w) for w in weights]
+
+
+def write_sample_rows(root: Path, seeds=(1, 2)) -> list[Path]:
+    """Result rows of five upstreams on every task, all on SYNTHETIC data (marked so): the
+    classification tasks of Tables II and IV, DAIC-WOZ's interviews, MSP-IMPROV's attributes
+    (two folds), two training seeds; made-up numbers, for tests and the page's screenshot only."""
+    import zlib
+
+    paths = []
+    for label, category, random_weights, skill, layers, favoured in SAMPLE_UPSTREAMS:
+        for seed in seeds:
+            noise = zlib.crc32(f"{label}/{seed}".encode())
+            weights = sample_layer_weights(layers, favoured, noise) if layers else None
+            common = dict(seed=seed, category=category, synthetic=True, random_weights=random_weights,
+                          layer_weights=weights, label=label)
+            for task, (unit, n, clusters) in SAMPLE_UNITS.items():
+                folder = root / label / task / f"seed{seed}"
+                if task == "msp_improv":
+                    for fold in (0, 1):
+                        y = np.random.default_rng(fold).normal(size=(n, 3))
+                        rng = np.random.default_rng(noise + fold)
+                        pred = skill * y + (1 - skill) * rng.normal(size=y.shape)
+                        paths.append(write_row(folder / f"fold{fold}", task, label, y.tolist(), pred.tolist(),
+                                               fold=fold, units=[f"{unit}{i % clusters:02d}" for i in range(n)],
+                                               unit=unit, **common))
+                    continue
+                k = len(TASKS[task].objective().labels)
+                y = labels(n, k, seed=zlib.crc32(task.encode()))
+                # each upstream better on some tasks than others, so that sorting by a column reorders
+                accuracy = min(0.95, skill + 0.2 / k + (zlib.crc32(f"{label}/{task}".encode()) % 25 - 12) / 100)
+                paths.append(write_row(folder, task, label, y, predict(y, accuracy, k, seed=noise),
+                                       units=[f"{unit}{i % clusters:02d}" for i in range(n)], unit=unit, **common))
+            # DAIC-WOZ: segments of 16 interviews, [class, probabilities] per segment
+            keys = [f"{300 + rec}_P/seg{s:02d}" for rec in range(16) for s in range(4)]
+            targets = [int(key[:3]) % 2 for key in keys]
+            classes = predict(targets, skill, 2, seed=noise)
+            outputs = [[c, [0.3, 0.7] if c else [0.7, 0.3]] for c in classes]
+            paths.append(write_row(root / label / "daic_woz" / f"seed{seed}", "daic_woz", label, targets, outputs,
+                                   keys, units=[key.split("/")[0] for key in keys], unit="interview", **common))
+    return paths

@@ -264,11 +264,38 @@ def test_synthetic_data_and_random_weights_are_marked_in_every_format_and_figure
     loaded = load_rows(find_row_files([rows]), known_tasks())
     table = build_table(TABLES[0], loaded, build_cells(loaded, list(TABLES[0].columns)), False)
     assert "SYNTHETIC DATA + RANDOM UPSTREAM WEIGHTS" in figures.scores(table).get_suptitle()
-    heatmap, notes = figures.layer_weights(loaded)
-    assert "SYNTHETIC DATA" in heatmap.get_suptitle()
-    assert heatmap.axes[0].get_title() == "care (synthetic data, random upstream weights)"
+    profiles, notes = figures.layer_weights(loaded)
+    assert "SYNTHETIC DATA" in profiles.get_suptitle()
+    assert [line.get_label() for line in profiles.axes[0].get_lines()][0] == "care (synthetic data, random upstream weights)"
     assert any("No learned layer weights in the rows of hubert" in n for n in notes)
     assert (out / "layer_weights.png").is_file() and (out / "layer_weights.pdf").is_file()
+    page = (out / "index.html").read_text()
+    assert "care<span class=\"mark\"" in page and ">§¶</span>" in page and "RANDOM (never trained) weights" in page
+    assert '<td data-value="synthetic data, random weights">' in page  # care's row says it in words
+    assert '<td data-value="real data, trained weights">' in page  # and hubert's
+
+
+def test_layer_weights_are_drawn_as_their_ratio_to_uniform_so_small_differences_show(tmp_path):
+    """A short run moves s3prl's Featurizer little from uniform: 0.071-0.082 over 13 layers must not
+    render as one flat colour (the old heatmap's 0..max scale did)."""
+    rows = tmp_path / "rows"
+    flat = np.linspace(0.071, 0.082, 13)
+    for upstream, weights in (("care", flat), ("hubert", flat[::-1])):
+        for seed in (1, 2):
+            shifted = weights + (seed - 1.5) * 0.001
+            classification_row(rows, "emodb", upstream, 0.7, seed=seed, layer_weights=(shifted / shifted.sum()).tolist())
+    loaded = load_rows(find_row_files([rows]), known_tasks())
+    fig, notes = figures.layer_weights(loaded)
+    (ax,) = [a for a in fig.axes if a.get_lines()]
+    lines = {line.get_label(): line for line in ax.get_lines() if not line.get_label().startswith("_")}
+    assert set(lines) == {"care", "hubert"} and notes == []
+    for upstream, line in lines.items():
+        weights = np.array([r.layer_weights for r in loaded if r.label == upstream])
+        np.testing.assert_allclose(line.get_ydata(), 13 * weights.mean(0))  # mean over seeds, times the layers
+    low, high = ax.get_ylim()
+    # the axis spans the profiles (about 0.92-1.07), not 0..max: the two opposite slopes are plain to see
+    assert 0.85 < low < 0.93 and 1.06 < high < 1.15
+    assert any(round(line.get_ydata()[0], 6) == 1.0 for line in ax.get_lines())  # the uniform reference
 
 
 def test_the_same_input_gives_byte_identical_output(tmp_path):
@@ -283,9 +310,11 @@ def test_the_same_input_gives_byte_identical_output(tmp_path):
     make_leaderboard(list(reversed(files)), tmp_path / "two", resamples=RESAMPLES)  # same rows, other order
     one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
     two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
-    assert one.keys() == two.keys() and {"table2_scores.png", "layer_weights.pdf", "table3.tex"} <= one.keys()
+    assert one.keys() == two.keys() and {"table2_scores.png", "layer_weights.pdf", "table3.tex", "index.html"} <= one.keys()
     assert [name for name in one if one[name] != two[name]] == []
     assert b"CreationDate" not in one["layer_weights.pdf"]
+    # the page inlines SVG figures (ids from svg.hashsalt) and a regression scatter; no date in it
+    assert one["index.html"].count(b"<svg") >= 3 and b"dc:date" not in one["index.html"]
 
 
 def test_rows_with_different_heads_are_refused_unless_allowed(tmp_path):
