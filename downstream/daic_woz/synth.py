@@ -1,5 +1,6 @@
 """Synthetic DAIC-WOZ in its layout: ``NNN_P/NNN_AUDIO.wav`` + ``NNN_P/NNN_TRANSCRIPT.csv`` per
-interview and the AVEC 2017 label files.
+interview and the AVEC 2017 label files (train LF; dev CRLF without a final newline; the test
+labels ``full_test_split.csv`` with its ``\r\r\n`` line ends).
 
 An interview: Ellie (one fixed voice, neutral) asks questions, the participant answers in two
 transcript lines with a short pause between them. Depression is carried by the participant's
@@ -11,9 +12,15 @@ mix and offsets, and its own voice.
 The rendered turns are assembled into each interview's long wav, with silences, by ``finish``
 (the transcript's times are only known then). One of each of the real corpus's known defects
 (``corpus.py`` lists them) is reproduced with its real session and numbers: someone else talking
-inside a participant line, a transcript without Ellie lines (her audio is there), transcript
-times running early, a PHQ8_Binary that disagrees with its PHQ8_Score; besides, one listed
-session lacks its transcript and one its audio, and one session folder is in neither label list.
+inside a participant line, a transcript without Ellie lines (her audio is there; 451 and 480),
+transcript times running early, a PHQ8_Binary that disagrees with its PHQ8_Score; besides, one
+listed session lacks its transcript and one its audio.
+
+The transcripts carry what the real ones carry: a participant sync marker line at the start
+(``<sync>``, ``<synch>``, ``<sync.`` or ``[syncing]``, over a clap), in some an ``<ellie starts>``
+line, ``<talking to experimenter>`` after Ellie's closing (the participant's voice), a
+``<laughter>`` line, answers transcribed as only ``scrubbed_entry``, ``xxx`` or nothing; CRLF in
+some files and LF in others, blank lines in some.
 """
 from __future__ import annotations
 
@@ -26,16 +33,21 @@ import numpy as np
 import soundfile as sf
 
 from care_superb.downstream.daic_woz.corpus import (
-    BINARY_DISAGREES_WITH_SCORE, INTERRUPTIONS, LABEL_FILES, LABEL_HEADER, NO_ELLIE_LINES, SESSIONS, TRANSCRIPT_HEADER,
-    TRANSCRIPT_OFFSETS)
+    BINARY_DISAGREES_WITH_SCORE, INTERRUPTIONS, LABEL_FILES, LABEL_HEADER, NO_ELLIE_LINES, SESSIONS, TEST_LABEL_COLUMNS,
+    TEST_LABEL_FILE, TRANSCRIPT_HEADER, TRANSCRIPT_OFFSETS)
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.espeak import EMOTIONS, Prosody, Speaker, write_wav
 
+VERSION = 2  # 2: transcript markers, line ends and the AVEC 2017 test list
 # interviews per (AVEC list, class); the defect sessions come on top.
 SIZES = {
-    "demo": {("train", 1): 12, ("train", 0): 18, ("dev", 1): 6, ("dev", 0): 6},
-    "full": {("train", 1): 30, ("train", 0): 77, ("dev", 1): 12, ("dev", 0): 23},
+    "demo": {("train", 1): 12, ("train", 0): 18, ("dev", 1): 6, ("dev", 0): 6, ("test", 1): 4, ("test", 0): 5},
+    "full": {("train", 1): 30, ("train", 0): 77, ("dev", 1): 12, ("dev", 0): 23, ("test", 1): 14, ("test", 0): 32},
 }
+SYNC_MARKERS = ("<sync>", "<synch>", "<sync.", "[syncing]")  # the forms real transcripts hold
+LAUGHTER = "ha ha ha"
+TO_EXPERIMENTER = "okay so is that it should i go now"
+TEST_HEADER = (*TEST_LABEL_COLUMNS, "Gender")
 QUESTIONS = [
     "how are you doing today",
     "where are you from originally",
@@ -91,6 +103,14 @@ class Interview:
     audio: bool = True
     ellie_lines: bool = True
     loudness: float = 1.0  # the participant's vocal effort (the prosody's volume)
+    # what the transcript carries besides the interview's speech (drawn in ``plan``)
+    sync: str = "<sync>"
+    ellie_starts: bool = False
+    laughter: bool = False
+    to_experimenter: bool = False
+    values: dict = field(default_factory=dict)  # (exchange, line) -> the value a line is transcribed as
+    crlf: bool = False
+    blank_lines: bool = False
 
 
 def _mix(a: Prosody, b: Prosody, t: float) -> Prosody:
@@ -127,6 +147,12 @@ def plan(rng: random.Random, size: str) -> Plan:
                      rng.uniform(0.55, 0.95) if score >= 10 else rng.uniform(0.15, 0.4),
                      rng.uniform(0.8, 1.5)) for _ in range(n)],
             answers=[tuple(rng.sample(ANSWERS, 2)) for _ in range(n)], **flags)
+        interview.sync = rng.choice(SYNC_MARKERS)
+        interview.ellie_starts, interview.laughter, interview.to_experimenter = (rng.random() < 0.3 for _ in range(3))
+        for value in ("scrubbed_entry", "xxx", ""):  # an answer line transcribed as only this
+            if rng.random() < 0.2:
+                interview.values[(rng.randrange(n), rng.randrange(2))] = value
+        interview.crlf, interview.blank_lines = rng.random() < 0.4, rng.random() < 0.3
         interviews.append(interview)
         return interview
 
@@ -136,10 +162,10 @@ def plan(rng: random.Random, size: str) -> Plan:
     add(OFFSET[0], "train", rng.randint(0, 1)).lead = OFFSET[1] + rng.uniform(1.0, 2.0)
     add(INTERRUPTION[0], "dev", rng.randint(0, 1))  # its lead is set in finish, around the interruption
     add(NO_ELLIE, "train", rng.randint(0, 1), ellie_lines=False)
+    add(NO_ELLIE_LINES[2], "test", rng.randint(0, 1), ellie_lines=False)  # 480, on the real test list too
     add(RELABELLED, "train", 0, score=10)  # labelled 0 with a score of 10, as the real row
     add(pool.pop(), "train", rng.randint(0, 1), transcript=False)
     add(pool.pop(), "dev", rng.randint(0, 1), audio=False)
-    add(pool.pop(), "test", rng.randint(0, 1))  # in neither label list, as the AVEC 2017 test sessions
 
     voices = speakers({str(i.pid): "m" if i.gender else "f" for i in interviews}, "en-us", rng)
     clips = [Clip(f".turns/ellie/{k:02d}.wav", text, ELLIE, "neutral")
@@ -152,6 +178,10 @@ def plan(rng: random.Random, size: str) -> Plan:
         for k, pair in enumerate(interview.answers):
             for j, text in enumerate(pair):
                 clips.append(Clip(f".turns/{interview.pid}/{k}{'ab'[j]}.wav", text, voices[str(interview.pid)], prosody))
+        for wanted, name, text in ((interview.laughter, "laughter", LAUGHTER),
+                                   (interview.to_experimenter, "experimenter", TO_EXPERIMENTER)):
+            if wanted:
+                clips.append(Clip(f".turns/{interview.pid}/{name}.wav", text, voices[str(interview.pid)], prosody))
     clips.append(Clip(f".turns/{INTERRUPTION[0]}/intruder.wav", INTRUDER,
                       Speaker(id="intruder", sex="m", language="en-us", variant="m5", pitch=35, rate=175), "neutral"))
 
@@ -160,7 +190,11 @@ def plan(rng: random.Random, size: str) -> Plan:
         rows = [",".join(LABEL_HEADER)]
         for i in sorted((i for i in interviews if i.split == split), key=lambda i: i.pid):
             rows.append(",".join(map(str, [i.pid, i.binary, i.score, i.gender, *_items(i.score, rng)])))
-        text_files[LABEL_FILES[split]] = "\n".join(rows) + "\n"
+        # as released: train LF, dev CRLF without a final newline
+        text_files[LABEL_FILES[split]] = "\n".join(rows) + "\n" if split == "train" else "\r\n".join(rows)
+    rows = [",".join(TEST_HEADER)] + [f"{i.pid},{i.binary},{i.score},{i.gender}"
+                                      for i in sorted((i for i in interviews if i.split == "test"), key=lambda i: i.pid)]
+    text_files[TEST_LABEL_FILE] = "\r\r\n".join(rows) + "\r\r\n"
     seed = rng.randrange(2**32)
     return Plan(clips, text_files, finish=lambda root: _assemble(root, interviews, seed))
 
@@ -198,6 +232,7 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
 
         answers = [[_read(root / f".turns/{pid}/{k}{s}.wav", interview.loudness) for s in "ab"]
                    for k in range(len(interview.answers))]
+        text = lambda k, j: interview.values.get((k, j), interview.answers[k][j])
         lead = interview.lead
         if pid == INTERRUPTION[0]:
             # The second answer's first line ends just before the intruder starts at 395 s.
@@ -206,19 +241,31 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
                 for q, p, ans in zip(interview.questions[:1], interview.pauses[:1], answers[:1]))
             before += len(ellie[question_index[interview.questions[1]]]) / rate + interview.pauses[1][0]
             lead = INTERRUPTION[1] - 0.5 - before - len(answers[1][0]) / rate
+        noise = np.random.default_rng([seed, n])
+        # The assistant's sync clap before Ellie starts: a participant line in the transcript.
+        place(lead - 0.8, 0.3 * noise.uniform(-1, 1, int(0.12 * rate)) * np.exp(-np.arange(int(0.12 * rate)) / 300),
+              "Participant", interview.sync)
+        if interview.ellie_starts:
+            place(lead - 0.3, np.zeros(int(0.25 * rate), np.float32), "Participant", "<ellie starts>")
         t = place(lead, ellie[0], "Ellie", GREETING) + 1.0
         for k, (question, pauses) in enumerate(zip(interview.questions, interview.pauses)):
             t = place(t, ellie[question_index[question]], "Ellie", question) + pauses[0]
-            t = place(t, answers[k][0], "Participant", interview.answers[k][0]) + pauses[1]
+            t = place(t, answers[k][0], "Participant", text(k, 0)) + pauses[1]
             if pid == INTERRUPTION[0] and k == 1:
                 # Someone else talks; the transcriber gave it to the participant.
                 intruder = _read(root / f".turns/{pid}/intruder.wav")
                 place(INTERRUPTION[1] + 1.0, intruder, "Participant", "<someone enters the room>")
                 t = INTERRUPTION[2] + 0.5
-            t = place(t, answers[k][1], "Participant", interview.answers[k][1]) + pauses[2]
+            t = place(t, answers[k][1], "Participant", text(k, 1))
+            if interview.laughter and k == 0 and pid != INTERRUPTION[0]:  # 373's timeline is fixed above
+                t = place(t + 0.3, _read(root / f".turns/{pid}/laughter.wav", interview.loudness), "Participant",
+                          "<laughter>")
+            t += pauses[2]
         t = place(t, ellie[len(QUESTIONS) + 1], "Ellie", CLOSING) + 1.0
+        if interview.to_experimenter:  # the participant's voice, but no longer the interview
+            t = place(t, _read(root / f".turns/{pid}/experimenter.wav", interview.loudness), "Participant",
+                      "<talking to experimenter>") + 1.0
 
-        noise = np.random.default_rng([seed, n])
         audio = (1e-4 * noise.standard_normal(int(t * rate))).astype(np.float32)
         lines = ["\t".join(TRANSCRIPT_HEADER)]
         shift = OFFSET[1] if pid == OFFSET[0] else 0.0
@@ -232,6 +279,9 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         if interview.audio:
             write_wav(folder / f"{pid}_AUDIO.wav", audio)
+        if interview.blank_lines:
+            lines = [lines[0], "", *lines[1:], ""]
         if interview.transcript:
-            (folder / f"{pid}_TRANSCRIPT.csv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+            newline = "\r\n" if interview.crlf else "\n"
+            (folder / f"{pid}_TRANSCRIPT.csv").write_bytes((newline.join(lines) + newline).encode("utf-8"))
     shutil.rmtree(root / ".turns")
