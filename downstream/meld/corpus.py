@@ -36,7 +36,11 @@ CLIP_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "
 HEADER = ("Sr No.", "Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID",
           "Season", "Episode", "StartTime", "EndTime")
 COLUMNS = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")  # the ones read
-DIALOGUES = {"train": 1039, "dev": 114, "test": 280}  # dialogues per split, numbered from 0 in each
+# Dialogue IDs per split, numbered from 0 in each. The owners' train CSV has no dialogue 60 (dia59 is
+# followed by dia61; the last is dia1038): 1038 dialogues, although their README's table says 1039.
+# Dev ends at dia113 and test at dia279 (the owners' CSVs), 114 and 280 per their README.
+DIALOGUE_IDS = {"train": tuple(i for i in range(1039) if i != 60), "dev": tuple(range(114)), "test": tuple(range(280))}
+DIALOGUES = {split: len(ids) for split, ids in DIALOGUE_IDS.items()}  # 1038, 114, 280
 # The known defects of the release, per split (see above); the parser needs no list of them: it
 # finds and reports any such clip, and these name the ones every copy has.
 KNOWN_CORRUPT = {"train": ("dia125_utt3",)}
