@@ -24,12 +24,17 @@ CARE's task is binary: negative (score < 0) vs positive (score >= 0); the 96 seg
 exactly 0 count as positive, and ``drop_zero`` leaves them out, as some papers do. ``root`` is the
 folder holding ``Raw/`` (or ``Raw/`` itself).
 
-The real ``OpinionLevelSentiment.csv`` has no header and CRLF line ends, 2,199 rows of 93 videos;
-one segment is empty by the corpus's own definition, ``2WGyTLYerpo`` segment 44 (start == end;
-public loaders drop ``2WGyTLYerpo_44`` too). Any row with start == end, and that segment by name
-when the labels come from an MMSA ``label.csv`` (which has no times), is left out and counted
-before its audio is read: a known corpus defect, whatever ``on_bad_audio`` says. (These counts
-are from the real file as this project's reference notes record it.)
+The real ``OpinionLevelSentiment.csv`` has no header and CRLF line ends, 2,199 rows of 93 videos,
+96 scored exactly 0, and one segment empty by the corpus's own definition, ``2WGyTLYerpo``
+segment 44 (start == end); public loaders drop ``2WGyTLYerpo_44`` as well. Any row with start ==
+end, and that segment by name when the labels come from an MMSA ``label.csv`` (which has no
+times), is left out and counted before its audio is read: a known corpus defect, whatever
+``on_bad_audio`` says.
+
+Sources: the fold lists from the CMU SDK and from Poria et al.'s ``transcripts.csv`` (named
+above); the file's format and every count in this docstring (segments, videos, zeros, the empty
+segment, the segments per fold) checked against a public copy of OpinionLevelSentiment.csv (issue
+16).
 """
 from __future__ import annotations
 

@@ -3,16 +3,21 @@
 As distributed (``MELD.Raw``): one CSV per official split, ``train_sent_emo.csv``,
 ``dev_sent_emo.csv``, ``test_sent_emo.csv`` (columns ``Sr No., Utterance, Speaker, Emotion,
 Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, StartTime, EndTime``; the text holds commas
-and non-ASCII quotes), and ``dia{D}_utt{U}.mp4`` clips (48 kHz, 1, 2 or 6 channels) in
-``train_splits/``, ``dev_splits_complete/`` and ``output_repeated_splits_test/``. Quirks:
+and non-ASCII quotes), and ``dia{D}_utt{U}.mp4`` clips in ``train_splits/``,
+``dev_splits_complete/`` and ``output_repeated_splits_test/`` (audio 48 kHz, 1, 2 or 6 channels:
+as public preparation code reports it, not checked here). The CSVs are the owners' files in
+declare-lab/MELD ``data/MELD/`` (9,989 / 1,109 / 2,610 rows; checked against a public copy, issue
+16). Quirks:
 
 - Whether each CSV and clip folder sits at the root or under ``train/ dev/ test/`` varies between
   copies; both places are searched (``root`` may also be the folder holding ``MELD.Raw/``).
 - Dialogue numbers restart in every split: a dialogue is ``<split>/dia{D}``, the unit kept out of
   two splits (the characters of the show speak in every split, as in the official protocol).
-- Known defects: ``train dia125_utt3.mp4`` is corrupt, ``dev dia110_utt7`` is missing, and a few
-  clips have no CSV row (dev ``dia66_utt9 dia66_utt10 dia49_utt4 dia49_utt5``, test
-  ``dia108_utt2`` and ``final_videos_testdia101_utt0``). They are reported by name and skipped.
+- Known defects: ``train dia125_utt3.mp4`` is corrupt (declare-lab/MELD issues 39, 52), ``dev
+  dia110_utt7`` is missing (issue 27), and a few clips have no CSV row (dev ``dia66_utt9
+  dia66_utt10 dia49_utt4 dia49_utt5``, test ``dia108_utt2`` and ``final_videos_testdia101_utt0``,
+  as public preparation code lists them). The parser finds any such clip itself and reports it by
+  name; the lists only say which ones every copy has.
 
 The clips are mp4, which the training loader does not read: ``care-superb prepare meld --root RAW
 --cache DIR`` decodes them once into 16 kHz mono wavs (``downstream/meld/prepare.py``) and records
