@@ -39,10 +39,11 @@ from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.espeak import EMOTIONS, Prosody, Speaker, write_wav
 
 VERSION = 2  # 2: transcript markers, line ends and the AVEC 2017 test list
-# interviews per (AVEC list, class); the defect sessions come on top.
+# interviews per (AVEC list, class); the defect sessions come on top (so that "full" has the real
+# train and dev lists' sizes, its test list is smaller: 189 sessions exist).
 SIZES = {
     "demo": {("train", 1): 12, ("train", 0): 18, ("dev", 1): 6, ("dev", 0): 6, ("test", 1): 4, ("test", 0): 5},
-    "full": {("train", 1): 30, ("train", 0): 77, ("dev", 1): 12, ("dev", 0): 23, ("test", 1): 14, ("test", 0): 32},
+    "full": {("train", 1): 30, ("train", 0): 77, ("dev", 1): 12, ("dev", 0): 23, ("test", 1): 10, ("test", 0): 24},
 }
 SYNC_MARKERS = ("<sync>", "<synch>", "<sync.", "[syncing]")  # the forms real transcripts hold
 LAUGHTER = "ha ha ha"
@@ -103,6 +104,8 @@ class Interview:
     audio: bool = True
     ellie_lines: bool = True
     loudness: float = 1.0  # the participant's vocal effort (the prosody's volume)
+    prosody: Prosody | None = None
+    voice: Speaker | None = None
     # what the transcript carries besides the interview's speech (drawn in ``plan``)
     sync: str = "<sync>"
     ellie_starts: bool = False
@@ -147,44 +150,38 @@ def plan(rng: random.Random, size: str) -> Plan:
                      rng.uniform(0.55, 0.95) if score >= 10 else rng.uniform(0.15, 0.4),
                      rng.uniform(0.8, 1.5)) for _ in range(n)],
             answers=[tuple(rng.sample(ANSWERS, 2)) for _ in range(n)], **flags)
-        interview.sync = rng.choice(SYNC_MARKERS)
-        interview.ellie_starts, interview.laughter, interview.to_experimenter = (rng.random() < 0.3 for _ in range(3))
-        for value in ("scrubbed_entry", "xxx", ""):  # an answer line transcribed as only this
-            if rng.random() < 0.2:
-                interview.values[(rng.randrange(n), rng.randrange(2))] = value
-        interview.crlf, interview.blank_lines = rng.random() < 0.4, rng.random() < 0.3
         interviews.append(interview)
         return interview
 
+    def voice_and_clips(group: list[Interview]) -> list[Clip]:
+        voices = speakers({str(i.pid): "m" if i.gender else "f" for i in group}, "en-us", rng)
+        clips = []
+        for interview in group:
+            # PHQ-8 ranges 0-24: the higher, the stronger; 409's borderline 10 gives a mild prosody.
+            severity = 0.3 if interview.score == 10 else min(1.0, 0.85 + (interview.score - 11) / 70)
+            interview.prosody = participant_prosody(interview.score >= 10, severity, rng)
+            interview.voice = voices[str(interview.pid)]
+            interview.loudness = interview.prosody.volume
+            clips += [Clip(f".turns/{interview.pid}/{k}{'ab'[j]}.wav", text, interview.voice, interview.prosody)
+                      for k, pair in enumerate(interview.answers) for j, text in enumerate(pair)]
+        return clips
+
     for (split, binary), n in counts.items():
-        for _ in range(n):
-            add(pool.pop(), split, binary)
+        if split != "test":  # the test list comes last (below)
+            for _ in range(n):
+                add(pool.pop(), split, binary)
     add(OFFSET[0], "train", rng.randint(0, 1)).lead = OFFSET[1] + rng.uniform(1.0, 2.0)
     add(INTERRUPTION[0], "dev", rng.randint(0, 1))  # its lead is set in finish, around the interruption
     add(NO_ELLIE, "train", rng.randint(0, 1), ellie_lines=False)
-    add(NO_ELLIE_LINES[2], "test", rng.randint(0, 1), ellie_lines=False)  # 480, on the real test list too
     add(RELABELLED, "train", 0, score=10)  # labelled 0 with a score of 10, as the real row
     add(pool.pop(), "train", rng.randint(0, 1), transcript=False)
     add(pool.pop(), "dev", rng.randint(0, 1), audio=False)
-
-    voices = speakers({str(i.pid): "m" if i.gender else "f" for i in interviews}, "en-us", rng)
+    add(pool.pop(), "test", rng.randint(0, 1))
     clips = [Clip(f".turns/ellie/{k:02d}.wav", text, ELLIE, "neutral")
              for k, text in enumerate([GREETING, *QUESTIONS, CLOSING])]
-    for interview in interviews:
-        # PHQ-8 ranges 0-24: the higher, the stronger; 409's borderline 10 gives a mild prosody.
-        severity = 0.3 if interview.score == 10 else min(1.0, 0.85 + (interview.score - 11) / 70)
-        prosody = participant_prosody(interview.score >= 10, severity, rng)
-        interview.loudness = prosody.volume
-        for k, pair in enumerate(interview.answers):
-            for j, text in enumerate(pair):
-                clips.append(Clip(f".turns/{interview.pid}/{k}{'ab'[j]}.wav", text, voices[str(interview.pid)], prosody))
-        for wanted, name, text in ((interview.laughter, "laughter", LAUGHTER),
-                                   (interview.to_experimenter, "experimenter", TO_EXPERIMENTER)):
-            if wanted:
-                clips.append(Clip(f".turns/{interview.pid}/{name}.wav", text, voices[str(interview.pid)], prosody))
+    clips += voice_and_clips(interviews)
     clips.append(Clip(f".turns/{INTERRUPTION[0]}/intruder.wav", INTRUDER,
                       Speaker(id="intruder", sex="m", language="en-us", variant="m5", pitch=35, rate=175), "neutral"))
-
     text_files = {}
     for split in ("train", "dev"):
         rows = [",".join(LABEL_HEADER)]
@@ -192,10 +189,31 @@ def plan(rng: random.Random, size: str) -> Plan:
             rows.append(",".join(map(str, [i.pid, i.binary, i.score, i.gender, *_items(i.score, rng)])))
         # as released: train LF, dev CRLF without a final newline
         text_files[LABEL_FILES[split]] = "\n".join(rows) + "\n" if split == "train" else "\r\n".join(rows)
+    seed = rng.randrange(2**32)
+
+    # What version 2 added is drawn after all of the above, which it leaves as version 1 drew it:
+    # the rest of the AVEC 2017 test list, then what each transcript carries besides speech.
+    known = len(interviews)
+    for (split, binary), n in counts.items():
+        if split == "test":
+            for _ in range(n):
+                add(pool.pop(), split, binary)
+    add(NO_ELLIE_LINES[2], "test", rng.randint(0, 1), ellie_lines=False)  # 480, on the real test list too
+    clips += voice_and_clips(interviews[known:])
+    for interview in interviews:
+        interview.sync = rng.choice(SYNC_MARKERS)
+        interview.ellie_starts, interview.laughter, interview.to_experimenter = (rng.random() < 0.3 for _ in range(3))
+        interview.laughter &= interview.pid != INTERRUPTION[0]  # 373's timeline is fixed around the intruder
+        for value in ("scrubbed_entry", "xxx", ""):  # an answer line transcribed as only this
+            if rng.random() < 0.2:
+                interview.values[(rng.randrange(len(interview.answers)), rng.randrange(2))] = value
+        interview.crlf, interview.blank_lines = rng.random() < 0.4, rng.random() < 0.3
+        clips += [Clip(f".turns/{interview.pid}/{name}.wav", text, interview.voice, interview.prosody)
+                  for wanted, name, text in ((interview.laughter, "laughter", LAUGHTER),
+                                             (interview.to_experimenter, "experimenter", TO_EXPERIMENTER)) if wanted]
     rows = [",".join(TEST_HEADER)] + [f"{i.pid},{i.binary},{i.score},{i.gender}"
                                       for i in sorted((i for i in interviews if i.split == "test"), key=lambda i: i.pid)]
     text_files[TEST_LABEL_FILE] = "\r\r\n".join(rows) + "\r\r\n"
-    seed = rng.randrange(2**32)
     return Plan(clips, text_files, finish=lambda root: _assemble(root, interviews, seed))
 
 
@@ -241,10 +259,9 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
                 for q, p, ans in zip(interview.questions[:1], interview.pauses[:1], answers[:1]))
             before += len(ellie[question_index[interview.questions[1]]]) / rate + interview.pauses[1][0]
             lead = INTERRUPTION[1] - 0.5 - before - len(answers[1][0]) / rate
-        noise = np.random.default_rng([seed, n])
         # The assistant's sync clap before Ellie starts: a participant line in the transcript.
-        place(lead - 0.8, 0.3 * noise.uniform(-1, 1, int(0.12 * rate)) * np.exp(-np.arange(int(0.12 * rate)) / 300),
-              "Participant", interview.sync)
+        clap = np.random.default_rng([seed, n, 1]).uniform(-1, 1, int(0.12 * rate))
+        place(lead - 0.8, 0.3 * clap * np.exp(-np.arange(len(clap)) / 300), "Participant", interview.sync)
         if interview.ellie_starts:
             place(lead - 0.3, np.zeros(int(0.25 * rate), np.float32), "Participant", "<ellie starts>")
         t = place(lead, ellie[0], "Ellie", GREETING) + 1.0
@@ -257,7 +274,7 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
                 place(INTERRUPTION[1] + 1.0, intruder, "Participant", "<someone enters the room>")
                 t = INTERRUPTION[2] + 0.5
             t = place(t, answers[k][1], "Participant", text(k, 1))
-            if interview.laughter and k == 0 and pid != INTERRUPTION[0]:  # 373's timeline is fixed above
+            if interview.laughter and k == 0:
                 t = place(t + 0.3, _read(root / f".turns/{pid}/laughter.wav", interview.loudness), "Participant",
                           "<laughter>")
             t += pauses[2]
@@ -266,6 +283,7 @@ def _assemble(root: Path, interviews: list[Interview], seed: int) -> None:
             t = place(t, _read(root / f".turns/{pid}/experimenter.wav", interview.loudness), "Participant",
                       "<talking to experimenter>") + 1.0
 
+        noise = np.random.default_rng([seed, n])
         audio = (1e-4 * noise.standard_normal(int(t * rate))).astype(np.float32)
         lines = ["\t".join(TRANSCRIPT_HEADER)]
         shift = OFFSET[1] if pid == OFFSET[0] else 0.0
