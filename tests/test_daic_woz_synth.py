@@ -74,10 +74,11 @@ def test_transcripts_carry_the_real_ones_markers_and_line_ends(synth_root):
                 values.setdefault(line.text, []).append((path.name[:3], line))
     assert {"<sync>", "<synch>", "<sync.", "[syncing]", "<ellie starts>", "<talking to experimenter>", "<laughter>",
             "scrubbed_entry", "xxx", ""} <= set(values)
-    parsed = daic.prepare(root)
+    parsed = daic.prepare(root, test_list="test")  # every list scored
     counts = count_reasons(parsed.excluded)
-    scored = {str(p) for split in ("train", "dev") for p in labels(root)[split]["Participant_ID"]
-              if (root / f"{p}_P/{p}_AUDIO.wav").is_file()}  # a session without audio is left out whole
+    listed = [*labels(root)["train"]["Participant_ID"], *labels(root)["dev"]["Participant_ID"],
+              *pd.read_csv(root / daic.TEST_LABEL_FILE)["Participant_ID"]]
+    scored = {str(p) for p in listed if (root / f"{p}_P/{p}_AUDIO.wav").is_file()}  # no audio: left out whole
     marked = lambda *texts: sum(1 for t in texts for pid, _ in values[t] if pid in scored)
     assert counts["sync marker line"] == marked("<sync>", "<synch>", "<sync.", "[syncing]")
     assert counts["<ellie starts> marker line"] == marked("<ellie starts>")

@@ -18,9 +18,9 @@ listed session lacks its transcript and one its audio.
 
 The transcripts carry what the real ones carry: a participant sync marker line at the start
 (``<sync>``, ``<synch>``, ``<sync.`` or ``[syncing]``, over a clap), in some an ``<ellie starts>``
-line, ``<talking to experimenter>`` after Ellie's closing (the participant's voice), a
-``<laughter>`` line, answers transcribed as only ``scrubbed_entry``, ``xxx`` or nothing; CRLF in
-some files and LF in others, blank lines in some.
+line, ``<talking to experimenter>`` after Ellie's closing (the participant's voice), answers
+transcribed as only ``scrubbed_entry``, ``xxx`` or nothing, and (in test-list sessions) a
+``<laughter>`` line; CRLF in some files and LF in others, blank lines in some.
 """
 from __future__ import annotations
 
@@ -203,7 +203,9 @@ def plan(rng: random.Random, size: str) -> Plan:
     for interview in interviews:
         interview.sync = rng.choice(SYNC_MARKERS)
         interview.ellie_starts, interview.laughter, interview.to_experimenter = (rng.random() < 0.3 for _ in range(3))
-        interview.laughter &= interview.pid != INTERRUPTION[0]  # 373's timeline is fixed around the intruder
+        # A kept line changes the speech regions: laughter only on the test list (new in version 2), so
+        # that the default protocol's train and dev lists keep version 1's regions, segment for segment.
+        interview.laughter &= interview.split == "test"
         for value in ("scrubbed_entry", "xxx", ""):  # an answer line transcribed as only this
             if rng.random() < 0.2:
                 interview.values[(rng.randrange(len(interview.answers)), rng.randrange(2))] = value
