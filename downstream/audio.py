@@ -23,7 +23,7 @@ def check_audio(path: Path) -> None:
     try:
         info = sf.info(str(path))
     except Exception as err:  # libsndfile's own message says why
-        raise AudioError(f"{path}: unreadable audio ({err}); expected a WAV/FLAC file") from err
+        raise AudioError(f"{path}: unreadable audio ({err}); expected a WAV, AIFF or FLAC file") from err
     if info.frames == 0:
         raise AudioError(f"{path}: audio file holds no samples")
     if info.format == "WAV":
@@ -35,6 +35,11 @@ def check_audio(path: Path) -> None:
                     f"{path}: truncated WAV: header declares {declared} bytes of samples, file holds "
                     f"{available} (re-extract the file from the corpus archive)"
                 )
+    if info.format == "AIFF":  # libsndfile reads a truncated AIFF as a shorter one, too
+        declared = _aiff_declared_frames(path)
+        if declared is not None and info.frames < declared:
+            raise AudioError(f"{path}: truncated AIFF: header declares {declared} sample frames, file holds "
+                             f"{info.frames} (re-extract the file from the corpus archive)")
 
 
 def load_audio(
@@ -88,4 +93,23 @@ def _wav_declared_bytes(path: Path) -> int | None:
             chunk, size = header[:4], struct.unpack("<I", header[4:])[0]
             if chunk == b"data":
                 return None if size in (0, 0xFFFFFFFF) else size
+            f.seek(size + (size & 1), 1)
+
+
+def _aiff_declared_frames(path: Path) -> int | None:
+    """``numSampleFrames`` of the AIFF/AIFF-C ``COMM`` chunk (big-endian); None when absent."""
+    with open(path, "rb") as f:
+        if f.read(4) != b"FORM":
+            return None
+        f.read(4)
+        if f.read(4) not in (b"AIFF", b"AIFC"):
+            return None
+        while True:
+            header = f.read(8)
+            if len(header) < 8:
+                return None
+            chunk, size = header[:4], struct.unpack(">I", header[4:])[0]
+            if chunk == b"COMM":
+                body = f.read(6)
+                return struct.unpack(">I", body[2:6])[0] if len(body) == 6 else None
             f.seek(size + (size & 1), 1)

@@ -1,11 +1,15 @@
-"""CaFE as distributed: labels from file names (garbled folders), both editions, speaker splits."""
+"""CaFE as distributed: labels from file names (garbled folders), both editions as released (the
+48 kHz folder; the 192 kHz pair of AIFF folders with three-field neutral names), speaker splits."""
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 import soundfile as sf
 import yaml
 
-from care_superb.downstream.audio import load_audio
+from care_superb.benchmark.extract import audio_tuple, expected_samples
+from care_superb.downstream.audio import AudioError, check_audio, load_audio
 from care_superb.downstream.cafe import corpus as cafe
 from care_superb.downstream.corpus import CorpusError
 from care_superb.downstream.splits import check_disjoint, speaker_independent
@@ -18,13 +22,23 @@ DATARC = yaml.safe_load((REPO / "downstream/cafe/config.yaml").read_text())["dow
 
 @pytest.mark.parametrize("letter", sorted(LETTERS))
 def test_every_emotion_letter(letter):
-    assert cafe.parse_name(f"07-{letter}-2-6.wav") == {"actor": "07", "emotion": LETTERS[letter],
-                                                        "intensity": "2", "sentence": "6"}
+    level = "1" if letter == "N" else "2"  # neutral has one intensity
+    assert cafe.parse_name(f"07-{letter}-{level}-6.wav") == {"actor": "07", "emotion": LETTERS[letter],
+                                                              "intensity": level, "sentence": "6"}
+
+
+def test_both_name_forms_and_both_containers():
+    assert cafe.parse_name("03-N-1.aiff") == {"actor": "03", "emotion": "neutral", "intensity": None, "sentence": "1"}
+    assert cafe.parse_name("03-N-1-1.wav") == {"actor": "03", "emotion": "neutral", "intensity": "1", "sentence": "1"}
+    assert cafe.parse_name("07-T-2-6.aiff")["emotion"] == "sadness"
+    assert cafe.parse_name("07-T-2-6.AIFF")["sentence"] == "6"
 
 
 @pytest.mark.parametrize("name, complaint", [
     ("13-C-1-1.wav", "actor '13'"), ("01-X-1-1.wav", "emotion letter 'X'"), ("01-C-3-1.wav", "intensity '3'"),
     ("01-C-1-7.wav", "sentence '7'"), ("01_C_1_1.wav", "expected AA-E-I-S.wav"),
+    ("01-C-1.aiff", "only neutral files"), ("01-N-2-1.wav", r"intensity '2'.*1 \(or none\) for neutral"),
+    ("01-C-1-1.mp3", "expected AA-E-I-S.wav or .aiff"),
 ])
 def test_bad_names_are_named(name, complaint):
     with pytest.raises(CorpusError, match=complaint) as err:
@@ -73,12 +87,12 @@ def test_wrong_layouts_say_what_was_expected(tmp_path):
     with pytest.raises(CorpusError, match="datarc.root"):
         cafe.prepare(tmp_path / "nowhere").utterances
     tone(tmp_path / "Colère/Fort/01-C-2-1.wav")
-    with pytest.raises(CorpusError, match=r"no CaFE_48k/ or CaFE_192k/ \(found: Colère\).*Fort\|Faible"):
+    with pytest.raises(CorpusError, match=r"no CaFE_48k/ or CaFE_192k_1/ \+ CaFE_192k_2/ \(found: Colère\).*Fort\|Faible"):
         cafe.prepare(tmp_path).utterances
-    with pytest.raises(CorpusError, match="no CaFE_192k/"):
+    with pytest.raises(CorpusError, match=r"no CaFE_192k_1/ \+ CaFE_192k_2/"):
         cafe.prepare(tmp_path, edition="192k").utterances
     (tmp_path / "CaFE_48k").mkdir()
-    with pytest.raises(CorpusError, match="holds no .wav files"):
+    with pytest.raises(CorpusError, match="holds no .wav/.aiff/.aif files"):
         cafe.prepare(tmp_path).utterances
 
 
@@ -103,6 +117,24 @@ def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
     assert all(u.path.parent.name in ("Fort", "Faible") for u in utts if u.label != "neutral")
     assert all(u.path.parent.name == "Neutre" for u in utts if u.label == "neutral")
     assert {sf.info(str(u.path)).samplerate for u in utts[::25]} == {48000}
+    assert {u.key for u in utts if u.label == "neutral"} and all(
+        cafe.parse_name(u.path.name)["intensity"] == "1" for u in utts if u.label == "neutral")  # AA-N-1-S.wav
+
+
+def test_synthetic_192k_edition_is_the_released_pair(synth_root):
+    root = synth_root("cafe", "demo-192k")
+    assert sorted(p.name for p in root.iterdir() if p.is_dir()) == ["CaFE_192k_1", "CaFE_192k_2"]
+    for half in ("CaFE_192k_1", "CaFE_192k_2"):
+        assert (root / half / "Readme.txt").is_file() and (root / half / "License.txt").is_file()
+    utts = cafe.prepare(root / "CaFE_192k_2").utterances  # either half reads the pair
+    assert {u.speaker for u in utts} == set(cafe.ACTORS) and {u.label for u in utts} == set(LETTERS.values())
+    assert {u.path.suffix for u in utts} == {".aiff"}
+    assert all(u.path.parent.name == "Neutre" and u.key.count("-") == 2 for u in utts if u.label == "neutral")
+    assert all(u.path.parent.name in ("Fort", "Faible") and u.key.count("-") == 3 for u in utts if u.label != "neutral")
+    infos = [sf.info(str(u.path)) for u in utts[::20]]
+    assert {(i.format, i.subtype, i.samplerate) for i in infos} == {("AIFF", "PCM_24", 192000)}
+    for u in utts[::40]:
+        check_audio(u.path)
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -113,3 +145,84 @@ def test_no_speaker_in_two_splits(synth_root, seed):
     assert not (speakers["train"] & speakers["dev"] or speakers["train"] & speakers["test"]
                 or speakers["dev"] & speakers["test"])
     assert (len(speakers["train"]), len(speakers["dev"]), len(speakers["test"])) == (8, 2, 2)
+
+
+# -- the editions as released --------------------------------------------------------------------
+def release(root, edition: str, seconds: float = 0.002):
+    """Every one of CaFE's 936 files in ``edition``'s released layout (48k: one folder of WAVs;
+    192k: the pair of AIFF folders, three-field neutral names, a Readme and License per half),
+    each a few milliseconds of tone."""
+    rate, suffix, subtype = (48000, ".wav", "PCM_16") if edition == "48k" else (192000, ".aiff", "PCM_24")
+    for folder, actors in cafe.EDITIONS[edition].items():
+        if edition == "192k":
+            (root / folder).mkdir(parents=True, exist_ok=True)
+            (root / folder / "Readme.txt").write_text("File naming method : AA-E-I-S.wav\n")
+            (root / folder / "License.txt").write_text("CC BY-NC-SA 4.0\n")
+        for actor in actors:
+            for letter, emotion_folder in cafe.FOLDERS.items():
+                for s in cafe.SENTENCES:
+                    if letter == "N":
+                        name = f"{actor}-N-1-{s}" if edition == "48k" else f"{actor}-N-{s}"
+                        tone(root / folder / emotion_folder / f"{name}{suffix}", rate, seconds=seconds, subtype=subtype)
+                        continue
+                    for level, intensity in cafe.INTENSITIES.items():
+                        tone(root / folder / emotion_folder / intensity / f"{actor}-{letter}-{level}-{s}{suffix}", rate,
+                             seconds=seconds, subtype=subtype)
+    return root
+
+
+@pytest.fixture(scope="module")
+def both_editions(tmp_path_factory):
+    """The three archives of the owners' release unzipped side by side."""
+    root = tmp_path_factory.mktemp("cafe-release")
+    return release(release(root, "48k"), "192k")
+
+
+def assert_the_whole_corpus(utterances):
+    assert len(utterances) == cafe.FILES == 936
+    assert Counter(u.speaker for u in utterances) == {actor: 78 for actor in cafe.ACTORS}
+    assert Counter(u.label for u in utterances) == {**{e: 144 for e in LETTERS.values()}, "neutral": 72}
+
+
+@pytest.mark.parametrize("edition, suffix", [("48k", ".wav"), ("192k", ".aiff")])
+def test_each_released_edition_is_the_whole_corpus(both_editions, edition, suffix):
+    utterances = cafe.prepare(both_editions, edition=edition).utterances
+    assert_the_whole_corpus(utterances)
+    assert {u.path.suffix for u in utterances} == {suffix}
+    if edition == "192k":  # actors 01-06 in the first archive, 07-12 in the second
+        assert {u.path.relative_to(both_editions).parts[0] for u in utterances if u.speaker <= "06"} == {"CaFE_192k_1"}
+        assert {u.path.relative_to(both_editions).parts[0] for u in utterances if u.speaker >= "07"} == {"CaFE_192k_2"}
+        assert {u.key for u in utterances if u.label == "neutral"} >= {"03-N-1", "07-N-6"}
+    assert all("CaFE_48k" in u.path.parts for u in cafe.prepare(both_editions).utterances)  # auto: 48 kHz first
+
+
+@pytest.mark.parametrize("half", ["CaFE_192k_1", "CaFE_192k_2"])
+def test_either_192k_folder_reads_the_pair(both_editions, half):
+    utterances = cafe.prepare(both_editions / half).utterances
+    assert_the_whole_corpus(utterances)
+    assert {u.path.relative_to(both_editions).parts[0] for u in utterances} == {"CaFE_192k_1", "CaFE_192k_2"}
+
+
+def test_one_192k_half_alone_is_refused_naming_the_other(tmp_path):
+    tone(tmp_path / "CaFE_192k_1/Neutre/03-N-1.aiff", 192000, subtype="PCM_24")
+    for root in (tmp_path, tmp_path / "CaFE_192k_1"):
+        with pytest.raises(CorpusError, match=r"holds only CaFE_192k_1/ \(actors 01-06\); unzip CaFE_192k_2/ "
+                                              r"\(actors 07-12, archive CaFE_192k_2.zip\)"):
+            cafe.prepare(root).utterances
+
+
+def test_aiff_is_read_checked_and_measured_from_its_header(tmp_path):
+    """192 kHz 24-bit AIFF: read and resampled by the loader, checked before training, and its
+    length known from the header alone (the benchmark's batching) exactly as loaded."""
+    path = tone(tmp_path / "07-T-2-6.aiff", 192000, seconds=1.37, subtype="PCM_24")
+    check_audio(path)
+    for settings in ({"sample_rate": 16000, "max_seconds": 20, "min_seconds": 1},
+                     {"sample_rate": 16000, "max_seconds": 1.0, "min_seconds": None},
+                     {"sample_rate": 16000, "max_seconds": None, "min_seconds": 2.0}):
+        loaded = load_audio(path, **settings)
+        assert len(loaded) == expected_samples(path, None, None, audio_tuple(settings)), settings
+    assert abs(len(load_audio(path, min_seconds=None)) - 1.37 * 16000) <= 1
+    data = path.read_bytes()
+    (tmp_path / "cut.aiff").write_bytes(data[: len(data) // 2])  # a truncated copy
+    with pytest.raises(AudioError, match="truncated AIFF: header declares 263040 sample frames"):
+        check_audio(tmp_path / "cut.aiff")

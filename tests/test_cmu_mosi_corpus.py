@@ -1,14 +1,22 @@
-"""CMU-MOSI as distributed: both label files, the standard video split, the binary labels."""
+"""CMU-MOSI as distributed: both label files, the standard video split, the binary labels, the
+segment the corpus itself defines as empty."""
 from __future__ import annotations
 
 import csv
+import json
 import shutil
 
+import numpy as np
 import pytest
+import soundfile as sf
 import yaml
 
+from care_superb.downstream.audio import AudioError, check_audio
 from care_superb.downstream.cmu_mosi import corpus as mosi
-from care_superb.downstream.corpus import CorpusError
+from care_superb.downstream.cmu_mosi.expert import DownstreamExpert
+from care_superb.downstream.corpus import CorpusError, count_reasons
+from care_superb.downstream.expert import prepare_utterances
+from care_superb.downstream.registry import TASKS
 from care_superb.downstream.splits import check_disjoint, official
 from corpus_trees import tone
 from helpers import REPO
@@ -36,7 +44,10 @@ def test_both_label_files_give_the_same_corpus(synth_root):
     by_mmsa = mosi.prepare(root, labels="mmsa").utterances
     assert by_opinion == by_mmsa == mosi.prepare(root).utterances
     assert {u.label for u in by_opinion} == {"negative", "positive"}
-    assert len(by_opinion) == len(opinion_rows(root))
+    assert len(by_opinion) == len(opinion_rows(root)) - 1  # less the empty segment, by either file
+    for labels in ("opinion", "mmsa"):
+        excluded = mosi.prepare(root, labels=labels).excluded
+        assert [(e.key, e.reason) for e in excluded] == [("2WGyTLYerpo_44", mosi.EMPTY)]
 
 
 def test_binary_labels_and_the_zero_option(synth_root):
@@ -47,7 +58,7 @@ def test_binary_labels_and_the_zero_option(synth_root):
     for utt in mosi.prepare(root).utterances:
         assert utt.label == ("negative" if scores[utt.key] < 0 else "positive"), utt.key
     kept = {u.key for u in mosi.prepare(root, drop_zero=True).utterances}
-    assert kept == set(scores) - zeros
+    assert kept == set(scores) - zeros - {"2WGyTLYerpo_44"}
 
 
 def test_standard_split_keeps_every_video_in_one_split(synth_root):
@@ -147,3 +158,42 @@ def test_wrong_layouts_say_what_was_expected(tmp_path):
         mosi.prepare(tmp_path, labels="opinion").utterances
     with pytest.raises(CorpusError, match="no label.csv found"):
         mosi.prepare(tmp_path).utterances
+
+
+# -- the segment the corpus defines as empty -------------------------------------------------------
+def test_the_empty_segment_is_in_the_synthetic_release(synth_root):
+    root = synth_root("cmu_mosi")
+    raw = (root / "Raw/Labels/OpinionLevelSentiment.csv").read_bytes()
+    assert raw.count(b"\r\n") == len(opinion_rows(root)) and not raw.startswith(b"start")  # CRLF, no header
+    row = next(r for r in opinion_rows(root) if r[2:4] == ["2WGyTLYerpo", "44"])
+    assert float(row[0]) == float(row[1])
+    wav = root / "Raw/Audio/WAV_16000/Segmented/2WGyTLYerpo_44.wav"
+    assert sf.info(str(wav)).frames == 0
+    with pytest.raises(AudioError, match="holds no samples"):  # what would stop the default config
+        check_audio(wav)
+
+
+def test_the_default_config_runs_through_the_empty_segment(synth_root, tmp_path):
+    block = yaml.safe_load((REPO / "downstream/cmu_mosi/config.yaml").read_text())["downstream_expert"]
+    block["datarc"]["root"] = str(synth_root("cmu_mosi"))
+    assert block["datarc"]["on_bad_audio"] == "error"
+    expert = DownstreamExpert(240, 160, block, str(tmp_path / "exp"))
+    assert "2WGyTLYerpo_44" not in {u.key for part in expert.splits.values() for u in part}
+    skipped = json.loads((tmp_path / "exp" / "skipped.json").read_text())
+    assert skipped["counts"] == {mosi.EMPTY: 1}
+    assert skipped["excluded"][0]["key"] == "2WGyTLYerpo_44"
+
+
+def test_other_empty_rows_are_defects_and_other_bad_audio_follows_on_bad_audio(tmp_path):
+    video = "0h-zjBukYpk"
+    small_tree(tmp_path, f"12.5,15.0,{video},1,-0.4\r\n15.2,15.2,{video},2,0.0\r\n17.0,19.0,{video},3,1.0\r\n", video)
+    sf.write(tmp_path / f"Raw/Audio/WAV_16000/Segmented/{video}_2.wav", np.zeros(0), 16000)  # empty, as defined
+    sf.write(tmp_path / f"Raw/Audio/WAV_16000/Segmented/{video}_3.wav", np.zeros(0), 16000)  # empty, not defined so
+    parsed = mosi.prepare(tmp_path)
+    assert [(e.key, e.reason) for e in parsed.excluded] == [(f"{video}_2", mosi.EMPTY)]
+    spec, objective = TASKS["cmu_mosi"], TASKS["cmu_mosi"].objective()
+    with pytest.raises(AudioError, match=f"{video}_3.wav: audio file holds no samples"):
+        prepare_utterances(spec, {"root": str(tmp_path), "on_bad_audio": "error"}, objective)
+    skipped = prepare_utterances(spec, {"root": str(tmp_path), "on_bad_audio": "skip"}, objective)
+    assert count_reasons(skipped.excluded) == {mosi.EMPTY: 1, "unusable audio": 1}
+    assert [u.key for u in skipped.utterances] == [f"{video}_1"]

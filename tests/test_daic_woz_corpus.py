@@ -2,8 +2,9 @@
 kept away from the model.
 
 The fixture tree is written in the owners' layout with tones instead of voices: Ellie speaks at
-1 kHz, participants at 200 Hz, the intruder of session 373 at 3 kHz. Every segment that reaches
-the model must hold the 200 Hz tone and nothing at 1 kHz or 3 kHz.
+1 kHz, participants at 200 Hz, the intruder of session 373 and whatever sounds under a marker
+line (sync, talking to the experimenter) at 3 kHz. Every segment that reaches the model must hold
+the 200 Hz tone and nothing at 1 kHz or 3 kHz.
 """
 from __future__ import annotations
 
@@ -27,7 +28,10 @@ HEADER = "Participant_ID,PHQ8_Binary,PHQ8_Score,Gender,PHQ8_NoInterest,PHQ8_Depr
 TRAIN = {302: (1, 15), 303: (0, 3), 304: (1, 12), 305: (0, 2), 306: (0, 4), 307: (1, 20), 308: (0, 1),
          310: (1, 13), 311: (0, 6), 373: (0, 5), 451: (1, 14), 409: (0, 10), 318: (0, 6), 312: (1, 11), 313: (0, 0)}
 DEV = {330: (1, 16), 331: (0, 2), 332: (1, 18), 335: (0, 1), 333: (0, 5)}
-NO_TRANSCRIPT, NO_AUDIO, NO_FOLDER, UNLABELLED = 312, 333, 313, 300
+NO_TRANSCRIPT, NO_AUDIO, NO_FOLDER, UNLABELLED = 312, 333, 313, 315
+# the AVEC 2017 test labels, full_test_split.csv: (PHQ_Binary, PHQ_Score)
+TEST = {300: (0, 2), 301: (1, 14), 309: (1, 15), 314: (0, 1)}
+TEST_HEADER = "Participant_ID,PHQ_Binary,PHQ_Score,Gender"
 
 # (start, stop, speaker) of an ordinary session; the audio holds the matching tones. The second
 # answer runs 0.5 s into Ellie's next line (her tone overlaps it); the first is two lines with
@@ -41,34 +45,63 @@ def tone(hz: float, seconds: float) -> np.ndarray:
     return 0.3 * np.sin(2 * np.pi * hz * t)
 
 
-def write_session(root, pid, events, duration, transcript_lines=None, shift=0.0, audio=True, transcript=True):
-    """``events``: (start, stop, speaker) -> tones in the audio; transcript lines from
-    ``transcript_lines`` (default: the events), their times minus ``shift``."""
+def write_session(root, pid, events, duration, transcript_lines=None, shift=0.0, audio=True, transcript=True,
+                  newline="\n"):
+    """``events``: (start, stop, source) -> tones in the audio (a ``Marker`` source sounds at the
+    intruder's 3 kHz); transcript lines (start, stop, speaker[, value]) from ``transcript_lines``
+    (default: the events), their times minus ``shift``; a ``None`` line is a blank line."""
     folder = root / f"{pid}_P"
     folder.mkdir(parents=True)
     signal = 1e-4 * np.random.default_rng(pid).standard_normal(int(duration * RATE))
-    hz = {"Ellie": ELLIE_HZ, "Participant": PARTICIPANT_HZ, "Intruder": INTRUDER_HZ}
-    for start, stop, speaker in events:
+    hz = {"Ellie": ELLIE_HZ, "Participant": PARTICIPANT_HZ, "Intruder": INTRUDER_HZ, "Marker": INTRUDER_HZ}
+    for start, stop, source, *_ in events:
         first = int(round(start * RATE))
-        piece = tone(hz[speaker], stop - start)
+        piece = tone(hz[source], stop - start)
         signal[first:first + len(piece)] += piece
     if audio:
         sf.write(folder / f"{pid}_AUDIO.wav", signal.astype(np.float32), RATE, subtype="PCM_16")
     if transcript:
         lines = ["start_time\tstop_time\tspeaker\tvalue"]
-        for start, stop, speaker in transcript_lines if transcript_lines is not None else events:
-            lines.append(f"{start - shift:.3f}\t{stop - shift:.3f}\t{speaker}\tsome words")
-        (folder / f"{pid}_TRANSCRIPT.csv").write_text("\n".join(lines) + "\n")
+        for line in transcript_lines if transcript_lines is not None else events:
+            if line is None:
+                lines.append("")
+                continue
+            start, stop, speaker, *value = line
+            lines.append(f"{start - shift:.3f}\t{stop - shift:.3f}\t{speaker}\t{value[0] if value else 'some words'}")
+        with open(folder / f"{pid}_TRANSCRIPT.csv", "w", newline="") as f:
+            f.write(newline.join(lines) + newline)
+
+
+def marked(events, *markers):
+    """``events`` plus marker lines (start, stop, value): their sound in the audio, and a
+    Participant line in the transcript."""
+    audio = [*events, *((start, stop, "Marker") for start, stop, _ in markers)]
+    lines = [*((a, b, "Participant" if who == "Marker" else who) for a, b, who in events),
+             *((start, stop, "Participant", value) for start, stop, value in markers)]
+    return audio, sorted(lines, key=lambda line: line[0])
 
 
 def build_tree(root):
     for name, table in (("train", TRAIN), ("dev", DEV)):
         rows = [HEADER] + [f"{pid},{b},{s},1,1,1" for pid, (b, s) in table.items()]
         (root / f"{name}_split_Depression_AVEC2017.csv").write_text("\n".join(rows) + "\n")
-    for pid in [*TRAIN, *DEV, UNLABELLED]:
-        if pid in (NO_FOLDER, 373, 451, 318):
+    rows = [TEST_HEADER] + [f"{pid},{b},{s},1" for pid, (b, s) in TEST.items()]
+    (root / daic.TEST_LABEL_FILE).write_bytes(("\r\r\n".join(rows) + "\r\r\n").encode())  # as released
+    for pid in [*TRAIN, *DEV, *TEST, UNLABELLED]:
+        if pid in (NO_FOLDER, 373, 451, 318, 310, *MARKED):
             continue
         write_session(root, pid, ORDINARY, 20.0, audio=pid != NO_AUDIO, transcript=pid != NO_TRANSCRIPT)
+    for pid, (markers, newline) in MARKED.items():
+        audio, lines = marked(ORDINARY, *markers)
+        if pid == 305:
+            lines = [lines[0], None, *lines[1:], None]  # blank lines
+        write_session(root, pid, audio, 20.0, transcript_lines=lines, newline=newline)
+    # 310: lines that are only laughter, a scrubbed word, unintelligible speech or nothing are the
+    # participant's voice, and kept.
+    events = [(1.0, 3.0, "Ellie"), (3.5, 6.0, "Participant", "scrubbed_entry"), (6.3, 9.5, "Participant", "xxx"),
+              (9.6, 9.9, "Participant", "<laughter>"), (10.0, 12.0, "Ellie"), (12.5, 17.5, "Participant", ""),
+              (17.0, 19.0, "Ellie")]
+    write_session(root, 310, events, 20.0, newline="\r\n")
     # 451: no Ellie lines, but her voice is there, also inside the 0.6 s pause of an answer.
     events = [(1.0, 3.0, "Ellie"), (3.5, 6.0, "Participant"), (6.1, 6.7, "Ellie"), (6.8, 9.5, "Participant"),
               (10.0, 12.0, "Ellie"), (12.5, 17.0, "Participant")]
@@ -83,6 +116,15 @@ def build_tree(root):
     events = [(40.0, 42.0, "Ellie"), (42.5, 48.5, "Participant"), (49.0, 51.0, "Ellie"), (51.5, 57.5, "Participant")]
     write_session(root, 318, events, 60.0, shift=34.319917)
     return root
+
+
+# sessions with marker lines (start, stop, value) -> their sound is not the participant's
+MARKED = {
+    304: ([(0.2, 0.7, "<sync>"), (19.2, 19.8, "<talking to experimenter>")], "\r\n"),
+    305: ([(0.2, 0.7, "<synch>"), (0.75, 0.95, "<ellie starts>")], "\n"),
+    # [syncing] in the 0.3 s pause of an answer: the merged stretch is cut around it
+    306: ([(0.2, 0.7, "<sync."), (6.05, 6.25, "[syncing]")], "\r\n"),
+}
 
 
 @pytest.fixture(scope="module")
@@ -152,7 +194,91 @@ def test_labels_from_binary_or_score(tree):
 
 
 def test_sessions_outside_the_label_lists_are_not_used(tree):
-    assert "300" not in {u.speaker for u in daic.prepare(tree).utterances}
+    parsed = daic.prepare(tree)
+    assert not {str(p) for p in [*TEST, UNLABELLED]} & {u.speaker for u in parsed.utterances}
+    reasons = {e.key: e.reason for e in parsed.excluded}
+    assert {pid: reasons[str(pid)] for pid in [*TEST, UNLABELLED]} == {
+        **{pid: "AVEC 2017 test list (test_list: dev)" for pid in TEST}, UNLABELLED: "session in no label list"}
+
+
+# -- transcript markers ----------------------------------------------------------------------------
+@pytest.mark.parametrize("value, reason", [
+    ("<sync>", "sync marker line"), ("<synch>", "sync marker line"), ("<sync.", "sync marker line"),
+    ("[syncing]", "sync marker line"), ("[Sync]", "sync marker line"), (" [synching] ", "sync marker line"),
+    ("<ellie starts>", "<ellie starts> marker line"), ("<talking to experimenter>", "talking to the experimenter"),
+    ("<laughter>", None), ("scrubbed_entry", None), ("xxx", None), ("", None), ("<sync> yeah", None),
+    ("i was in sync with them", None),
+])
+def test_which_participant_lines_are_markers(value, reason):
+    assert daic.marker(daic.Line(1.0, 2.0, "participant", value)) == reason
+
+
+def test_marker_lines_are_left_out_and_counted_by_reason(tree):
+    parsed = daic.prepare(tree)
+    markers = [e for e in parsed.excluded if "marker" in e.reason or "experimenter" in e.reason]
+    assert count_reasons(markers) == {"<ellie starts> marker line": 1, "sync marker line": 4,
+                                      "talking to the experimenter": 1}
+    first = next(e for e in markers if e.key == "304/line2")  # line 1 is the header
+    assert first.reason == "sync marker line" and "304_TRANSCRIPT.csv:2: '<sync>', 0.2 s to 0.7 s" in first.detail
+    regions = {u.speaker: [] for u in parsed.utterances}
+    for u in parsed.utterances:
+        regions[u.speaker].append((u.start, u.end))
+    assert regions["304"] == regions["305"] == [(3.5, 9.5), (12.5, 17.0)]  # CRLF, LF, blank lines alike
+    assert regions["306"] == [(3.5, 6.05), (6.25, 9.5), (12.5, 17.0)]  # a marker's time is cut out
+    # laughter, a scrubbed word, unintelligible speech and an empty value are the participant's voice
+    assert regions["310"] == [(3.5, 9.9), (12.5, 17.0)]
+
+
+@pytest.mark.parametrize("newline", ["\n", "\r\n"])
+def test_crlf_and_lf_transcripts_read_alike(tmp_path, newline):
+    path = tmp_path / "303_TRANSCRIPT.csv"
+    rows = ["start_time\tstop_time\tspeaker\tvalue", "1.0\t2.0\tEllie\thi", "", "2.5\t4.0\tParticipant\t",
+            "4.5\t5.0\tParticipant\t<sync>"]
+    path.write_bytes((newline.join(rows) + newline).encode())
+    assert [(l.start, l.speaker, l.text, l.line) for l in daic.read_transcript(path)] == [
+        (1.0, "ellie", "hi", 2), (2.5, "participant", "", 4), (4.5, "participant", "<sync>", 5)]
+
+
+# -- the AVEC 2017 test list as the scored list -----------------------------------------------------
+TEST_DATARC = {**DATARC, "corpus": {"test_list": "test"}}
+
+
+def test_the_avec_test_list_is_read_with_its_own_columns_and_line_ends(tree):
+    parsed = daic.prepare(tree, test_list="test")
+    by = {}
+    for u in parsed.utterances:
+        by.setdefault(u.speaker, set()).add((u.split, u.label))
+    assert {pid: by[str(pid)] for pid in TEST} == {
+        300: {("test", "not_depressed")}, 301: {("test", "depressed")}, 309: {("test", "depressed")},
+        314: {("test", "not_depressed")}}
+    assert parsed.partition == "AVEC 2017 lists, tested on full_test_split.csv (test_list: test)"
+    assert daic.prepare(tree).partition == "AVEC 2017 lists, tested on dev_split_Depression_AVEC2017.csv (test_list: dev)"
+    assert "AVEC 2017 test list (test_list: dev)" not in count_reasons(parsed.excluded)
+
+
+def test_test_list_protocol_is_the_challenge_partition(tree):
+    drawn, description = TASKS["daic_woz"].protocol(daic.prepare(tree, test_list="test").utterances, TEST_DATARC)
+    splits.check_disjoint(drawn)
+    units = {name: {u.speaker for u in drawn[name]} for name in splits.SPLITS}
+    assert units == {"train": {str(p) for p in TRAIN} - {"312", "313"},  # nothing held out: the dev list selects
+                     "dev": {str(p) for p in DEV} - {"333"}, "test": {str(p) for p in TEST}}
+    assert description["test_list"] == "test" and description["test_labels"] == "full_test_split.csv"
+    assert description["split"] == 0 and description["segments"]["evaluation"] == "tile"
+    assert_tiled(daic.prepare(tree, test_list="test").utterances, drawn)
+    _, default = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, DATARC)
+    assert (default["test_list"], default["test_labels"]) == ("dev", "dev_split_Depression_AVEC2017.csv")
+
+
+def test_the_test_list_protocol_without_its_labels_is_refused(tmp_path, tree):
+    import shutil
+
+    root = tmp_path / "daic"
+    shutil.copytree(tree, root, ignore=shutil.ignore_patterns("373_P", daic.TEST_LABEL_FILE))
+    with pytest.raises(CorpusError, match=r"full_test_split.csv is missing under .*test_list: test.*use test_list: dev"):
+        daic.prepare(root, test_list="test")
+    assert {u.split for u in daic.prepare(root).utterances} == {"train", "dev"}  # the default needs no test labels
+    with pytest.raises(CorpusError, match="test_list='eval'; choose dev"):
+        daic.prepare(root, test_list="eval")
 
 
 @pytest.mark.parametrize("content, complaint", [
@@ -302,7 +428,7 @@ def test_no_ellie_and_no_intruder_in_any_segment(tree):
         assert band_fraction(wav, INTRUDER_HZ) < 1e-4, key
         assert band_fraction(wav, PARTICIPANT_HZ) > 0.99, key
         seen.add(key.split("/")[0])
-    assert {"451", "373", "318"} <= seen
+    assert {"451", "373", "318", *map(str, MARKED)} <= seen
 
 
 def test_the_tone_check_would_see_ellie(tree):

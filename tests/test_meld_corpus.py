@@ -2,6 +2,8 @@
 known defects reported by name, the official split by dialogue."""
 from __future__ import annotations
 
+import csv
+import io
 import json
 import shutil
 import subprocess
@@ -206,3 +208,17 @@ def test_prepare_command_resumes_and_says_so(prepared, tmp_path, capsys):
     assert "test final_videos_testdia101_utt0" in first and str(cache / meld.REPORT) in first
     assert main(["prepare", "meld", "--root", str(root), "--cache", str(cache)]) == 0
     assert "0 clips converted now" in capsys.readouterr().out
+
+
+def test_synthetic_dialogues_are_ids_the_release_has():
+    """Train has no dialogue 60 (1038 dialogues, IDs 0-1038): no seed may write dia60 into train."""
+    import random
+
+    from care_superb.downstream.meld import synth
+
+    assert meld.DIALOGUES == {"train": 1038, "dev": 114, "test": 280} and 60 not in meld.DIALOGUE_IDS["train"]
+    for seed in range(20):
+        plan = synth.plan(random.Random(f"{seed}:plan"), "full")
+        rows = csv.DictReader(io.StringIO(plan.text_files[meld.CSV_NAMES["train"]]))
+        used = {int(row["Dialogue_ID"]) for row in rows}
+        assert used <= set(meld.DIALOGUE_IDS["train"]), (seed, sorted(used - set(meld.DIALOGUE_IDS["train"])))

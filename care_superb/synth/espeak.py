@@ -125,12 +125,15 @@ def _escape(text: str) -> str:
 
 
 def write_wav(path: Path, audio: np.ndarray, sample_rate: int = SAMPLE_RATE, channels: int = 1) -> None:
-    """Write 16-bit PCM, duplicating a mono signal when a layout needs more channels."""
+    """Write 16-bit PCM WAV (24-bit AIFF when ``path`` ends in .aif/.aiff, as CaFE's 192 kHz
+    edition), duplicating a mono signal when a layout needs more channels."""
     path.parent.mkdir(parents=True, exist_ok=True)
     data = audio if channels == 1 else np.repeat(audio[:, None], channels, axis=1)
     if sample_rate != SAMPLE_RATE:
         g = np.gcd(sample_rate, SAMPLE_RATE)
         data = resample_poly(data, sample_rate // g, SAMPLE_RATE // g, axis=0)
     tmp = path.with_name(path.name + ".part")
-    sf.write(tmp, np.clip(data, -1.0, 1.0), sample_rate, subtype="PCM_16", format="WAV")
+    aiff = path.suffix.lower() in (".aif", ".aiff")
+    sf.write(tmp, np.clip(data, -1.0, 1.0), sample_rate, subtype="PCM_24" if aiff else "PCM_16",
+             format="AIFF" if aiff else "WAV")
     tmp.replace(path)

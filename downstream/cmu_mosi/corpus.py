@@ -20,9 +20,21 @@ Two partitions by video are in use (``folds``), both of the same 93 videos and 2
   ``standard_test_fold``: 52 / 10 / 31 videos = 1284 / 229 / 686 segments. With an MMSA
   ``label.csv`` its ``mode`` column gives this split.
 
-CARE's task is binary: negative (score < 0) vs positive (score >= 0); ``drop_zero`` leaves out
-segments scored exactly 0, as some papers do. ``root`` is the folder holding ``Raw/`` (or
-``Raw/`` itself).
+CARE's task is binary: negative (score < 0) vs positive (score >= 0); the 96 segments scored
+exactly 0 count as positive, and ``drop_zero`` leaves them out, as some papers do. ``root`` is the
+folder holding ``Raw/`` (or ``Raw/`` itself).
+
+The real ``OpinionLevelSentiment.csv`` has no header and CRLF line ends, 2,199 rows of 93 videos,
+96 scored exactly 0, and one segment empty by the corpus's own definition, ``2WGyTLYerpo``
+segment 44 (start == end); public loaders drop ``2WGyTLYerpo_44`` as well. Any row with start ==
+end, and that segment by name when the labels come from an MMSA ``label.csv`` (which has no
+times), is left out and counted before its audio is read: a known corpus defect, whatever
+``on_bad_audio`` says.
+
+Sources: the fold lists from the CMU SDK and from Poria et al.'s ``transcripts.csv`` (named
+above); the file's format and every count in this docstring (segments, videos, zeros, the empty
+segment, the segments per fold) checked against a public copy of OpinionLevelSentiment.csv (issue
+16).
 """
 from __future__ import annotations
 
@@ -34,6 +46,9 @@ import pandas as pd
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_dir, require_root
 
+# Segments the corpus defines as empty (start == end in OpinionLevelSentiment.csv).
+KNOWN_EMPTY = ("2WGyTLYerpo_44",)
+EMPTY = "empty segment (start == end in the corpus)"
 STANDARD_FOLDS = {
     "train": (
         "2iD-tVS8NPw", "8d-gEyoeBzc", "Qr1Ca94K55A", "Ci-AH39fi3Y", "8qrpnFRGt2A", "Bfr499ggo-0",
@@ -114,9 +129,9 @@ def sentiment(score: float, where: str) -> str:
     return LABELS[0] if score < 0 else LABELS[1]
 
 
-def read_opinion(path: Path) -> list[tuple[str, int, float, str]]:
-    """(video, segment, score, None) per line of the headerless OpinionLevelSentiment.csv (the file
-    says nothing of splits)."""
+def read_opinion(path: Path) -> list[tuple[str, int, float, None, bool]]:
+    """(video, segment, score, None, empty) per line of the headerless OpinionLevelSentiment.csv
+    (the file says nothing of splits; ``empty``: start == end)."""
     rows = []
     with open(path, newline="", encoding="utf-8") as f:
         for line, record in enumerate(csv.reader(f), start=1):
@@ -127,16 +142,18 @@ def read_opinion(path: Path) -> list[tuple[str, int, float, str]]:
                                   f"start, end, video ID, segment number, score")
             video, segment, score = record[2].strip(), record[3].strip(), record[4].strip()
             try:
-                rows.append((video, int(segment), float(score)))
+                rows.append((video, int(segment), float(score), None, float(record[0]) == float(record[1])))
             except ValueError:
                 if line == 1:
                     continue  # a header some copies add
-                raise CorpusError(f"{path} line {line}: segment {segment!r} / score {score!r} are not numbers") from None
-    return [(video, segment, score, None) for video, segment, score in rows]
+                raise CorpusError(f"{path} line {line}: start {record[0]!r} / end {record[1]!r} / segment {segment!r} "
+                                  f"/ score {score!r} are not numbers") from None
+    return rows
 
 
-def read_mmsa(path: Path) -> list[tuple[str, int, float, str]]:
-    """(video, segment, score, split) per row of an MMSA label.csv; the split is its ``mode``."""
+def read_mmsa(path: Path) -> list[tuple[str, int, float, str, bool]]:
+    """(video, segment, score, split, empty) per row of an MMSA label.csv; the split is its
+    ``mode``; it has no times, so ``empty`` is whether the segment is a ``KNOWN_EMPTY`` one."""
     table = pd.read_csv(path, dtype={"video_id": str, "clip_id": str, "mode": str}, keep_default_na=False)
     missing = [c for c in ("video_id", "clip_id", "label", "mode") if c not in table.columns]
     if missing:
@@ -148,7 +165,8 @@ def read_mmsa(path: Path) -> list[tuple[str, int, float, str]]:
         if mode not in MODES:
             raise CorpusError(f"{path} line {line}: mode {mode!r} is not one of {', '.join(MODES)}")
         try:
-            labelled.append((record["video_id"].strip(), int(record["clip_id"]), float(record["label"]), MODES[mode]))
+            video, segment = record["video_id"].strip(), int(record["clip_id"])
+            labelled.append((video, segment, float(record["label"]), MODES[mode], f"{video}_{segment}" in KNOWN_EMPTY))
         except ValueError:
             raise CorpusError(f"{path} line {line}: clip_id {record['clip_id']!r} / label {record['label']!r} "
                               f"are not numbers") from None
@@ -173,7 +191,7 @@ def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False, fol
     rows = (read_opinion if source == "opinion" else read_mmsa)(found[source])
 
     utterances, keys, excluded = [], set(), []
-    for video, segment, score, mode in rows:
+    for video, segment, score, mode, empty in rows:
         key = f"{video}_{segment}"
         split = mode if folds == "standard" and mode is not None else SPLIT_OF_VIDEO[folds].get(video)
         if split is None:
@@ -182,6 +200,11 @@ def prepare(root: str | Path, labels: str = "auto", drop_zero: bool = False, fol
         if key in keys:
             raise CorpusError(f"{found[source]}: segment {key} is labelled twice")
         keys.add(key)
+        if empty:  # a known corpus defect: its audio is never read
+            excluded.append(Excluded(key, EMPTY, f"{found[source].name}: segment {segment} of video {video} starts "
+                                                 f"where it ends" + ("" if source == "opinion" else
+                                                                     " in OpinionLevelSentiment.csv")))
+            continue
         if drop_zero and score == 0:
             excluded.append(Excluded(key, "scored 0 (drop_zero)", f"{found[source].name}: score 0"))
             continue

@@ -4,6 +4,10 @@ As distributed: the archive unpacks to ``wav/`` (beside ``lablaut/ labsilb/ silb
 text files), 535 files named ``SSTTTEV.wav``: speaker ``SS`` (03 08 09 10 11 12 13 14 15 16),
 text ``TTT`` (a01 a02 a04 a05 a07 b01 b02 b03 b09 b10), emotion letter ``E`` and take letter
 ``V`` (a-f). There is no official split; EmoBox's folds are not speaker-independent, CARE's are.
+
+Sources: speakers, texts and codes from the owners' documentation (``erklaerung.txt`` in the
+archive; Burkhardt et al., 2005); the 535 files checked against a public copy of the audio
+(issue 16); EmoBox's folds from its ``data/emodb`` fold manifests.
 """
 from __future__ import annotations
 

@@ -20,6 +20,9 @@ majority). Quirks:
 
 The session is the unit of the standard protocol (leave one session out), so each utterance's
 ``split`` is its session, ``Session1`` ... ``Session5``.
+
+Sources: the layout, label lines and codes from the release's own files and Busso et al. (2008);
+not checked against a copy of the release in this project (licence-restricted).
 """
 from __future__ import annotations
 

@@ -3,16 +3,21 @@
 As distributed (``MELD.Raw``): one CSV per official split, ``train_sent_emo.csv``,
 ``dev_sent_emo.csv``, ``test_sent_emo.csv`` (columns ``Sr No., Utterance, Speaker, Emotion,
 Sentiment, Dialogue_ID, Utterance_ID, Season, Episode, StartTime, EndTime``; the text holds commas
-and non-ASCII quotes), and ``dia{D}_utt{U}.mp4`` clips (48 kHz, 1, 2 or 6 channels) in
-``train_splits/``, ``dev_splits_complete/`` and ``output_repeated_splits_test/``. Quirks:
+and non-ASCII quotes), and ``dia{D}_utt{U}.mp4`` clips in ``train_splits/``,
+``dev_splits_complete/`` and ``output_repeated_splits_test/`` (audio 48 kHz, 1, 2 or 6 channels:
+as public preparation code reports it, not checked here). The CSVs are the owners' files in
+declare-lab/MELD ``data/MELD/`` (9,989 / 1,109 / 2,610 rows; checked against a public copy, issue
+16). Quirks:
 
 - Whether each CSV and clip folder sits at the root or under ``train/ dev/ test/`` varies between
   copies; both places are searched (``root`` may also be the folder holding ``MELD.Raw/``).
 - Dialogue numbers restart in every split: a dialogue is ``<split>/dia{D}``, the unit kept out of
   two splits (the characters of the show speak in every split, as in the official protocol).
-- Known defects: ``train dia125_utt3.mp4`` is corrupt, ``dev dia110_utt7`` is missing, and a few
-  clips have no CSV row (dev ``dia66_utt9 dia66_utt10 dia49_utt4 dia49_utt5``, test
-  ``dia108_utt2`` and ``final_videos_testdia101_utt0``). They are reported by name and skipped.
+- Known defects: ``train dia125_utt3.mp4`` is corrupt (declare-lab/MELD issues 39, 52), ``dev
+  dia110_utt7`` is missing (issue 27), and a few clips have no CSV row (dev ``dia66_utt9
+  dia66_utt10 dia49_utt4 dia49_utt5``, test ``dia108_utt2`` and ``final_videos_testdia101_utt0``,
+  as public preparation code lists them). The parser finds any such clip itself and reports it by
+  name; the lists only say which ones every copy has.
 
 The clips are mp4, which the training loader does not read: ``care-superb prepare meld --root RAW
 --cache DIR`` decodes them once into 16 kHz mono wavs (``downstream/meld/prepare.py``) and records
@@ -36,7 +41,11 @@ CLIP_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "
 HEADER = ("Sr No.", "Utterance", "Speaker", "Emotion", "Sentiment", "Dialogue_ID", "Utterance_ID",
           "Season", "Episode", "StartTime", "EndTime")
 COLUMNS = ("Utterance", "Speaker", "Emotion", "Dialogue_ID", "Utterance_ID")  # the ones read
-DIALOGUES = {"train": 1039, "dev": 114, "test": 280}  # dialogues per split, numbered from 0 in each
+# Dialogue IDs per split, numbered from 0 in each. The owners' train CSV has no dialogue 60 (dia59 is
+# followed by dia61; the last is dia1038): 1038 dialogues, although their README's table says 1039.
+# Dev ends at dia113 and test at dia279 (the owners' CSVs), 114 and 280 per their README.
+DIALOGUE_IDS = {"train": tuple(i for i in range(1039) if i != 60), "dev": tuple(range(114)), "test": tuple(range(280))}
+DIALOGUES = {split: len(ids) for split, ids in DIALOGUE_IDS.items()}  # 1038, 114, 280
 # The known defects of the release, per split (see above); the parser needs no list of them: it
 # finds and reports any such clip, and these name the ones every copy has.
 KNOWN_CORRUPT = {"train": ("dia125_utt3",)}

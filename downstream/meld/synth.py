@@ -23,7 +23,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from care_superb.downstream.meld.corpus import (
-    CLIP_FOLDERS, CSV_NAMES, DIALOGUES, HEADER, KNOWN_CORRUPT, KNOWN_MISSING, KNOWN_UNLABELLED)
+    CLIP_FOLDERS, CSV_NAMES, DIALOGUE_IDS, HEADER, KNOWN_CORRUPT, KNOWN_MISSING, KNOWN_UNLABELLED)
 from care_superb.synth import Clip, Plan, speakers
 
 CHARACTERS = {"Chandler": "m", "Joey": "m", "Ross": "m", "Monica": "f", "Rachel": "f", "Phoebe": "f"}
@@ -66,7 +66,9 @@ def plan(rng: random.Random, size: str) -> Plan:
     for split, n_dialogues in zip(("train", "dev", "test"), SIZES[size]):
         chosen = set(REQUIRED[split])
         while len(chosen) < n_dialogues:
-            chosen.add(rng.randrange(DIALOGUES[split]))
+            dialogue = rng.randrange(DIALOGUE_IDS[split][-1] + 1)
+            if dialogue in DIALOGUE_IDS[split]:  # train has no dialogue 60
+                chosen.add(dialogue)
         rows = []
         for dialogue in sorted(chosen):
             cast = rng.sample(sorted(CHARACTERS), 3)

@@ -1,5 +1,6 @@
 """MSP-IMPROV, an acted corpus of dyadic interactions (Busso et al., 2016): 8,438 turns, 12
-actors (F01-F06, M01-M06) recorded in pairs, one pair per session (session N: FON and M0N).
+actors (F01-F06, M01-M06) recorded in pairs, one pair per session (session N: F0N and M0N);
+the counts are the owners' paper's (Busso et al., 2016), not checked against a copy here.
 
 As distributed: ``Audio/session{1..6}/S{NN}{E}/{P|R|S|T}/MSP-IMPROV-S01A-F01-S-FM01.wav`` (some
 copies lack the ``Audio/`` level; audio is found anywhere under the root). The name holds the

@@ -13,6 +13,9 @@ loss, so they are returned with ``transcript=None`` and reported there.
 
 Pre-training here uses audio and transcripts only; the labels are read when present for the
 speaker and split of each turn.
+
+Sources: the release's documentation and Lotfian & Busso (2019); not checked against a copy of
+the release in this project (licence-restricted).
 """
 from __future__ import annotations
 

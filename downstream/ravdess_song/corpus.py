@@ -14,6 +14,10 @@ As distributed: ``Audio_Song_Actors_01-24.zip`` unpacks to ``Actor_NN/`` folders
   drops it.
 
 There is no official split; CARE draws singers for train / validation / test.
+
+Sources: the name fields and codes from the owners' README (Zenodo) and Livingstone & Russo
+(2018); 1012 files of 23 singers, the empty Actor_18 and the 2-channel file checked against a
+public copy of the song archive (issue 16).
 """
 from __future__ import annotations
 
