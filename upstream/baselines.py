@@ -2,7 +2,7 @@
 
 Each upstream folder's ``hubconf.py`` lists, in ``RANDOM_CHECKPOINTS``, how to write a checkpoint
 of its model with random weights at a size (``tiny`` for tests, ``base`` for the paper's size) in
-the format its ``-u`` names read, and what hidden states those names give at the tiny size. This
+the format its ``-u`` names read, and what hidden states those names give at its smallest size. This
 is what ``care-superb baseline-init`` runs, what the benchmark runner calls
 (:func:`baseline_init`), and what puts every registered name under the upstream contract test
 (tests/test_upstream_contract.py): registering a name without a way to build its checkpoint fails
@@ -31,8 +31,8 @@ class RandomCheckpoint:
     an existing folder; SONAR's does so for any ``out`` without a ``.pt`` suffix, as fairseq2 needs
     one). What it writes carries ``make_metadata(True, ...)``: under ``MARKER_KEY`` inside a
     single-file checkpoint, as ``care_superb.json`` (``write_marker_file``) in a folder.
-    readers: ``-u`` name -> (hidden-state count, width) at the tiny size (for a name in
-    ``released_readers``: of the weights it reads). The first that is neither a default nor a
+    readers: ``-u`` name -> (hidden-state count, width) at its first size, ``tiny`` where it has
+    one (for a name in ``released_readers``: of the weights it reads). The first that is neither a default nor a
     released reader is the one scripts read the built checkpoint with (:attr:`reader`).
     default_readers: names that, without ``-k``, read ``default_path()``: ``default_file``, a
     relative path under ``$CARE_SUPERB_HOME`` (tests point it at a temporary folder), where the

@@ -166,8 +166,10 @@ def identify(path: str | os.PathLike) -> Found:
     if not path.exists():
         return Found("nothing: no such file or folder")
     if path.is_dir():
-        return _recognised(path, None) or Found(
-            f"a folder of a layout no upstream reads, holding {sorted(p.name for p in path.iterdir())[:8]}")
+        from care_superb.upstream.registry import folder_layouts
+
+        return _recognised(path, None) or Found(f"a folder holding neither {' nor '.join(sorted(folder_layouts()))}: "
+                                                f"{sorted(p.name for p in path.iterdir())[:8]}")
     from care_superb.upstream.owner_pickles import RefusedPickleError
 
     try:

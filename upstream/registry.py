@@ -10,7 +10,8 @@ What a ``hubconf.py`` declares, at module level:
   what puts it under the upstream contract test);
 - ``RECOGNISERS`` (optional): functions ``(path, payload) -> checkpoints.Found | None`` telling its
   checkpoints apart by their layout; ``payload`` is a file's contents (a dict) or None for a
-  folder. ``checkpoints.identify`` asks every folder's;
+  folder. ``checkpoints.identify`` asks every folder's; ``FOLDER_LAYOUTS`` (optional) names what
+  its recognisers look for in a folder, said when a folder matches none;
 - ``EXTRA`` (optional): the setup.cfg extra its owners' code comes from, imported only when an
   upstream is built;
 - ``LISTING``: its rows of the README's upstream table, ``(-u, reads, what, hidden states)``
@@ -62,6 +63,11 @@ def _checked(module: ModuleType) -> ModuleType:
 def recognisers() -> list[Callable]:
     """Every folder's ``RECOGNISERS``, folders in name order."""
     return [r for module in hubconfs().values() for r in getattr(module, "RECOGNISERS", ())]
+
+
+def folder_layouts() -> list[str]:
+    """Every folder's ``FOLDER_LAYOUTS``: what a checkpoint folder holds for some upstream to read it."""
+    return [layout for module in hubconfs().values() for layout in getattr(module, "FOLDER_LAYOUTS", ())]
 
 
 def extras() -> dict[str, str]:

@@ -55,6 +55,7 @@ def _recognise(path, payload):
 
 
 RECOGNISERS = [_recognise]
+FOLDER_LAYOUTS = ["config.yaml + configuration.json (funasr release)"]
 EXTRA = "emotion2vec"
 LISTING = [
     ("`emotion2vec_local`", "the owners' release folder: `config.yaml`, `configuration.json` and the weight file "

@@ -88,6 +88,7 @@ def _recognise(path, payload):
 
 
 RECOGNISERS = [_recognise]
+FOLDER_LAYOUTS = ["config.json (Hugging Face)"]
 LISTING = [
     ("`hf_speech`", "a Hugging Face folder (`save_pretrained`: config.json + weights, preprocessor_config.json)",
      "any speech encoder transformers' `AutoModel` reads with a conv front end: WavLM, HuBERT, data2vec-audio, "
