@@ -12,6 +12,7 @@ checkpoint fails here.
 from __future__ import annotations
 
 import os
+import types
 from pathlib import Path
 
 import pytest
@@ -134,3 +135,29 @@ def test_missing_and_wrong_checkpoints_are_named(name, tmp_path, monkeypatch):
     with pytest.raises(ValueError) as error:
         ENTRIES[name](ckpt=str(junk))
     assert str(junk) in str(error.value)
+
+
+def test_a_hubconf_without_its_declarations_is_refused_by_name():
+    from care_superb.upstream.registry import _checked
+
+    module = types.ModuleType("hubconf")
+    module.__file__, module.__all__, module.x_local = "upstream/x/hubconf.py", ["x_local"], lambda **kwargs: None
+    with pytest.raises(TypeError, match="upstream/x/hubconf.py: RANDOM_CHECKPOINTS must list how to build"):
+        _checked(module)
+    module.__all__ = ["x_local", "y_local"]
+    with pytest.raises(TypeError, match="upstream/x/hubconf.py must list its s3prl.hub entry functions"):
+        _checked(module)
+
+
+def test_a_file_two_folders_claim_says_both(tmp_path, monkeypatch):
+    from care_superb.upstream import registry
+    from care_superb.upstream.checkpoints import Found
+
+    path = tmp_path / "both.pt"
+    torch.save({"weights": torch.zeros(1)}, path)
+    claims = [lambda p, payload: Found("an A checkpoint", ("a_local",)), lambda p, payload: None,
+              lambda p, payload: Found("a B checkpoint", ("b_local", "a_local"))]
+    monkeypatch.setattr(registry, "recognisers", lambda: claims)
+    assert identify(path) == Found("an A checkpoint or a B checkpoint", ("a_local", "b_local"))
+    monkeypatch.setattr(registry, "recognisers", lambda: claims[1:2])
+    assert identify(path).kind == "a checkpoint dict with keys ['weights']"
