@@ -26,7 +26,8 @@ def test_train_then_evaluate(name, random_checkpoint, synth_root, tmp_path):
     exp = tmp_path / "exp"
     run_downstream("-m", "train", "-u", name, "-k", str(ckpt), "-d", "emodb", "-p", str(exp), "-o",
                    f"config.downstream_expert.datarc.root={synth_root('emodb')},,config.runner.total_steps=10,,"
-                   "config.runner.eval_step=10,,config.runner.save_step=10")
+                   "config.runner.eval_step=10,,config.runner.save_step=10,,"
+                   "config.downstream_expert.datarc.batch_size=4")  # 40 training utterances, not 320
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
     row = json.loads((exp / "result-test-dev-best.json").read_text())
     assert row["upstream"]["name"] == name and row["upstream"]["ckpt"] == str(ckpt)
