@@ -24,17 +24,12 @@ import torch
 from tabulate import tabulate
 
 from care_superb.upstream import hub_entries
-from care_superb.upstream.baselines import baseline_init
+from care_superb.upstream.baselines import baseline_init, random_checkpoints
 
-# family -> (the -u name that reads it, parameters that feed no hidden state: pre-training or pooling)
-BASELINES = {
-    "wavlm": ("hf_wavlm", ()),
-    "hubert": ("hf_hubert", ()),
-    "data2vec": ("hf_data2vec", ()),
-    "emotion2vec": ("emotion2vec_local", ("model.modality_encoders.AUDIO.decoder.",)),
-    "sonar": ("sonar_local", ("model.encoder_pooler.",)),
-    "care": ("care_local", ("model.acoustic_head.",)),
-}
+# family -> (the -u name that reads it, parameters that feed no hidden state: pre-training or
+# pooling), as each upstream folder's RandomCheckpoint declares; families with a base size only
+BASELINES = {family: (spec.reader, spec.not_in_hidden_states)
+             for family, spec in random_checkpoints().items() if "base" in spec.sizes}
 REFERENCE = "wavlm"
 
 
@@ -60,9 +55,13 @@ def main() -> None:
     upstreams, rows = {}, {}
     for family in families:
         name, unused = BASELINES[family]
-        target = workdir / (f"{family}-base.pt" if family in ("sonar", "care") else f"{family}-base")
+        written = workdir / f"{family}-base.path"  # what the builder wrote (a file or a folder), for reuse
         start = time.perf_counter()
-        path = target if target.exists() else baseline_init(family, "base", target, seed=0)
+        if written.is_file():
+            path = Path(written.read_text())
+        else:
+            path = baseline_init(family, "base", workdir / f"{family}-base", seed=0)
+            written.write_text(str(path))
         upstream = entries[name](ckpt=str(path)).to(args.device)
         total = sum(p.numel() for p in upstream.parameters())
         feeding = sum(p.numel() for n, p in upstream.named_parameters() if not n.startswith(unused))

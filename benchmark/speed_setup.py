@@ -6,8 +6,11 @@ import argparse
 import tempfile
 from pathlib import Path
 
-# baseline family -> the -u name that reads the checkpoint baseline_init writes for it
-READERS = {"care": "care_local", "wavlm": "hf_wavlm", "hubert": "hf_hubert", "data2vec": "hf_data2vec"}
+from care_superb.upstream.baselines import random_checkpoints
+
+# baseline family -> the -u name that reads the checkpoint baseline_init writes for it (its folder's
+# RandomCheckpoint says; a new upstream folder joins by itself)
+READERS = {family: spec.reader for family, spec in random_checkpoints().items()}
 
 
 def add_common_arguments(parser: argparse.ArgumentParser) -> None:

@@ -18,11 +18,10 @@ def plug() -> None:
     import s3prl.hub
     import torch
 
-
     import care_superb.downstream as our_downstream
-    from care_superb.upstream import hub_entries, s3prl_local_entries
+    from care_superb.upstream import hub_entries
 
-    for name, entry in {**hub_entries(), **s3prl_local_entries()}.items():
+    for name, entry in hub_entries().items():
         setattr(s3prl.hub, name, entry)
 
     folder = os.path.dirname(os.path.abspath(our_downstream.__file__))

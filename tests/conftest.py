@@ -30,13 +30,14 @@ def _isolated_home(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def random_checkpoint(tmp_path_factory):
-    """``random_checkpoint(family, size="tiny", seed=0)`` -> a baseline checkpoint with random
+    """``random_checkpoint(family, size=its smallest, seed=0)`` -> a baseline checkpoint with random
     weights, written once by the family's own builder (``care-superb baseline-init``)."""
-    from care_superb.upstream.baselines import baseline_init
+    from care_superb.upstream.baselines import baseline_init, random_checkpoints
 
     made: dict[tuple, Path] = {}
 
-    def make(family: str, size: str = "tiny", seed: int = 0) -> Path:
+    def make(family: str, size: str | None = None, seed: int = 0) -> Path:
+        size = size or random_checkpoints()[family].sizes[0]
         key = (family, size, seed)
         if key not in made:
             made[key] = baseline_init(family, size, tmp_path_factory.mktemp(f"{family}-{size}-{seed}") / family, seed)

@@ -10,6 +10,7 @@ from care_superb.upstream.care.checkpoint import save_checkpoint
 from care_superb.upstream.care.initialise import initialise
 from s3prl.upstream.interfaces import Featurizer
 
+plug()  # our names in s3prl.hub, as run_downstream.py does (the file passed only after one that plugged)
 torch.set_num_threads(1)
 
 NAMES = {  # name -> output width, in units of the model width

@@ -14,10 +14,13 @@ import s3prl.hub
 import care_superb.downstream
 from care_superb import plug
 from care_superb.downstream.registry import TASKS
-from care_superb.upstream import HUBCONFS, hub_entries
+from care_superb.upstream import hub_entries
+from care_superb.upstream.registry import hubconfs, table
 
 plug()
 OUR_DOWNSTREAM = Path(care_superb.downstream.__file__).parent
+OUR_UPSTREAM = OUR_DOWNSTREAM.parent / "upstream"
+README = OUR_DOWNSTREAM.parent / "README.md"
 
 
 def test_every_task_folder_is_a_task_and_imports_through_s3prl():
@@ -38,11 +41,22 @@ def test_our_task_folders_do_not_shadow_s3prl_tasks():
 
 
 def test_every_name_of_every_hubconf_is_our_entry_in_s3prl_hub():
+    folders = sorted(p.parent.name for p in OUR_UPSTREAM.glob("*/hubconf.py"))
+    assert list(hubconfs()) == folders and {"care", "s3prl_local"} <= set(folders)
     entries = hub_entries()
-    names = [name for module in HUBCONFS for name in importlib.import_module(module).__all__]
-    assert sorted(entries) == sorted(names) and "care" in names
+    names = [name for f in folders for name in importlib.import_module(f"care_superb.upstream.{f}.hubconf").__all__]
+    assert sorted(entries) == sorted(names) and {"care", "wavlm_local"} <= set(names)
     for name in names:
         assert getattr(s3prl.hub, name).__wrapped__ is entries[name].__wrapped__  # ours, not s3prl's
+
+
+def test_the_readme_upstream_table_is_every_folders_listing():
+    generated = table()
+    assert generated in README.read_text(), (
+        "README.md's table under '## Upstreams' differs from the folders' LISTING: replace it with the output "
+        "of `python -m care_superb.upstream.registry`")
+    for name in hub_entries():
+        assert f"`{name}`" in generated, f"{name} is in no hubconf's LISTING"
 
 
 def test_synth_and_the_parsers_load_neither_torch_nor_s3prl(tmp_path):

@@ -1,72 +1,32 @@
 """Upstream models: audio in, layer-wise hidden states out (s3prl's upstream contract).
 
-Each model lives in its own folder with a ``hubconf.py`` whose ``__all__`` lists the names it
-adds to ``s3prl.hub`` and whose ``RANDOM_CHECKPOINTS`` says how to build its checkpoint with random
-weights (``baselines.py``). Adding a baseline = one folder + one line in ``HUBCONFS``; being listed
-here is what puts its names under the upstream contract test.
+Each model lives in its own folder ``upstream/<name>/`` with a ``hubconf.py``; the folders are
+found by ``registry.py`` (what a hubconf declares is said there). Adding a baseline = one folder;
+being found is what adds its names to ``s3prl.hub`` and puts them under the upstream contract
+test. s3prl's own loaders of the owners' formats are one such folder too (``s3prl_local/``).
 
 An upstream carries a ``provenance`` dict (``ckpt``, ``random_weights``, ``description``, ...);
-the entries registered in ``s3prl.hub`` remember it so that result rows can report it. s3prl's own
-loaders of the owners' formats (``wavlm_local``, ``hubert_local``, ``data2vec_local``) are wrapped
-only to check the file first, to let them read what the owners' files pickle besides tensors
-(``owner_pickles.py``), and to record the same provenance (``S3PRL_LOCAL``).
+the entries registered in ``s3prl.hub`` remember it so that result rows can report it.
 """
 from __future__ import annotations
 
 import functools
-import importlib
 from typing import Callable
-
-HUBCONFS = (
-    "care_superb.upstream.care.hubconf",
-    "care_superb.upstream.hf_speech.hubconf",
-    "care_superb.upstream.emotion2vec.hubconf",
-    "care_superb.upstream.sonar.hubconf",
-)
-# s3prl's name -> (its hubconf module, the family whose owners' format it reads)
-S3PRL_LOCAL = {
-    "wavlm_local": ("s3prl.upstream.wavlm.hubconf", "wavlm"),
-    "hubert_local": ("s3prl.upstream.hubert.hubconf", "hubert"),
-    "data2vec_local": ("s3prl.upstream.data2vec.hubconf", "data2vec"),
-}
 
 _LOADED: dict[str, dict] = {}
 
 
 def hub_entries() -> dict[str, Callable]:
     """Every upstream name we add to ``s3prl.hub``, mapped to its (recording) entry function."""
+    from care_superb.upstream.registry import hubconfs
+
     entries: dict[str, Callable] = {}
-    for module_name in HUBCONFS:
-        module = importlib.import_module(module_name)
+    for folder, module in hubconfs().items():
         for name in module.__all__:
             if name in entries:
-                raise ValueError(f"upstream name {name!r} is defined twice ({module_name})")
+                raise ValueError(f"upstream name {name!r} is defined twice (the second in upstream/{folder}/hubconf.py)")
             entries[name] = _recording(name, getattr(module, name))
     return entries
-
-
-def s3prl_local_entries() -> dict[str, Callable]:
-    """s3prl's own ``*_local`` loaders of the owners' formats, checking and recording."""
-    entries = {}
-    for name, (module_name, family) in S3PRL_LOCAL.items():
-        original = getattr(importlib.import_module(module_name), name)
-        entries[name] = _recording(name, functools.partial(_s3prl_local, name, family, original))
-    return entries
-
-
-def _s3prl_local(name: str, family: str, original: Callable, ckpt=None, *args, **kwargs):
-    from care_superb.upstream.checkpoints import MARKER_KEY, identify, load_payload, mismatch, provenance
-    from care_superb.upstream.hf_speech.families import FAMILIES
-    from care_superb.upstream.owner_pickles import owner_globals
-
-    if not ckpt or name not in identify(ckpt).readers:
-        raise mismatch(ckpt, name, FAMILIES[family].owner_format)
-    with owner_globals():  # s3prl's torch.load: weights only, and what the owners' files hold
-        model = original(ckpt, *args, **kwargs)
-    record = load_payload(ckpt).get(MARKER_KEY)
-    model.provenance = provenance(ckpt, f"{FAMILIES[family].title} through s3prl's own {name}", record,
-                                  weight_files=[ckpt])
-    return model
 
 
 def _recording(name: str, entry: Callable) -> Callable:

@@ -3,7 +3,7 @@
 Every baseline loader checks its ``-k`` path first and, when the path is not what it reads, stops
 with an :class:`UpstreamCheckpointError` naming the path, what was expected, what was found and
 which ``-u`` reads what was found (:func:`identify` tells checkpoint kinds apart by their layout,
-without building any model).
+without building any model: each upstream folder's hubconf contributes its ``RECOGNISERS``).
 
 Files and folders written by care-superb (random builders, converters) carry their provenance:
 ``care_superb.json`` inside a folder, a ``"care_superb"`` entry inside a single-file checkpoint
@@ -27,6 +27,11 @@ from typing import Any, Iterable
 
 MARKER_FILE = "care_superb.json"
 MARKER_KEY = "care_superb"
+
+
+def care_home() -> Path:
+    """``$CARE_SUPERB_HOME`` (default ``~/.cache/care-superb``): where defaults read without ``-k`` live."""
+    return Path(os.environ.get("CARE_SUPERB_HOME") or "~/.cache/care-superb").expanduser()
 
 
 class UpstreamCheckpointError(ValueError):
@@ -155,12 +160,16 @@ def load_payload(path: str | os.PathLike) -> Any:
 
 
 def identify(path: str | os.PathLike) -> Found:
-    """What ``path`` holds, judged by its layout only."""
+    """What ``path`` holds, judged by its layout only: every upstream folder's ``RECOGNISERS``
+    (``registry.py``) are asked; what none recognises is described."""
     path = Path(path)
     if not path.exists():
         return Found("nothing: no such file or folder")
     if path.is_dir():
-        return _identify_folder(path)
+        from care_superb.upstream.registry import folder_layouts
+
+        return _recognised(path, None) or Found(f"a folder holding neither {' nor '.join(sorted(folder_layouts()))}: "
+                                                f"{sorted(p.name for p in path.iterdir())[:8]}")
     from care_superb.upstream.owner_pickles import RefusedPickleError
 
     try:
@@ -170,70 +179,38 @@ def identify(path: str | os.PathLike) -> Found:
                      "unpickle (e.g. a whole pickled model)")
     except Exception as error:  # noqa: BLE001 - anything torch cannot read is described, not raised
         return Found(f"a file torch cannot read ({type(error).__name__})")
-    return _identify_payload(payload)
+    if not isinstance(payload, dict):
+        return Found(f"a {type(payload).__name__}, not a checkpoint dict")
+    found = _recognised(path, payload)
+    if found:
+        return found
+    if {"cfg", "model"} <= set(payload):
+        name = fairseq_model_name(payload)
+        return Found(f"a fairseq-style checkpoint (cfg + model) of an unrecognised model ({name or 'no model name'})")
+    return Found(f"a checkpoint dict with keys {sorted(map(str, payload))[:8]}")
 
 
-def _identify_folder(path: Path) -> Found:
-    config_json = path / "config.json"
-    if config_json.is_file():
-        try:
-            config = json.loads(config_json.read_text())
-        except ValueError:
-            return Found("a folder whose config.json is not JSON")
-        model_type = config.get("model_type", "unknown")
-        if "conv_stride" in config:
-            family = {"wavlm": "hf_wavlm", "hubert": "hf_hubert", "data2vec-audio": "hf_data2vec"}
-            readers = ("hf_speech",) + ((family[model_type],) if model_type in family else ())
-            return Found(f"a Hugging Face {model_type} speech encoder folder", readers)
-        return Found(f"a Hugging Face {model_type} folder, not a speech encoder with a "
-                     "convolutional waveform front end")
-    if (path / "config.yaml").is_file() and (path / "configuration.json").is_file():
-        return Found("a funasr release folder (config.yaml + configuration.json)", ("emotion2vec_local",))
-    names = sorted(p.name for p in path.iterdir())[:8]
-    return Found(f"a folder holding neither config.json (Hugging Face) nor config.yaml + "
-                 f"configuration.json (funasr release): {names}")
+def _recognised(path: Path, payload: dict | None) -> Found | None:
+    """What the upstream folders' recognisers say; several claims are joined, none lost."""
+    from care_superb.upstream.registry import recognisers
+
+    claims = [found for recognise in recognisers() if (found := recognise(path, payload))]
+    if len(claims) <= 1:
+        return claims[0] if claims else None
+    readers = tuple(dict.fromkeys(name for found in claims for name in found.readers))
+    return Found(" or ".join(found.kind for found in claims), readers,
+                 next((f.read_after_convert for f in claims if f.read_after_convert), None))
 
 
-def _state_keys(payload: Any) -> list[str]:
+def state_keys(payload: Any) -> list[str]:
+    """The tensor names of a checkpoint dict: under ``model``, ``state_dict`` or ``model_weight``
+    when one of them is a dict, else at the top."""
     state = payload
     for key in ("model", "state_dict", "model_weight"):
         if isinstance(state, dict) and isinstance(state.get(key), dict):
             state = state[key]
             break
     return [k for k in state if isinstance(k, str)] if isinstance(state, dict) else []
-
-
-def _identify_payload(payload: Any) -> Found:
-    if not isinstance(payload, dict):
-        return Found(f"a {type(payload).__name__}, not a checkpoint dict")
-    if payload.get("format") == "care-superb/care":
-        return Found("a CARE checkpoint", ("care_local", "care_acoustic_local", "care_semantic_local"))
-    keys = _state_keys(payload)
-    if any(k.startswith(("encoder.w2v_model.", "encoder_frontend.")) for k in keys) and any(
-        k.startswith(("decoder.layers.", "encoder_pooler.")) for k in keys
-    ):
-        return Found("a SONAR speech encoder checkpoint (spenc.*.pt)", ("sonar_local",))
-    if any(k.startswith("modality_encoders.AUDIO.") for k in keys):
-        return Found("emotion2vec weights alone (give the release folder holding them, their "
-                     "config.yaml and configuration.json)", ("emotion2vec_local",))
-    if {"task_cfg", "model_cfg", "model_weight", "dictionaries_symbols"} <= set(payload):
-        return Found("a HuBERT checkpoint in s3prl's converted layout", ("hubert_local",))
-    if {"task_cfg", "model_cfg", "model_weight"} <= set(payload):
-        return Found("a data2vec checkpoint in s3prl's converted layout", ("data2vec_local",))
-    if {"cfg", "model"} <= set(payload) and any("relative_attention_bias" in k or "grep_linear" in k for k in keys):
-        return Found("a WavLM checkpoint in Microsoft's layout (cfg + model)", ("wavlm_local",))
-    fairseq = fairseq_model_name(payload)
-    if fairseq in FAIRSEQ_FAMILIES:
-        family, reader = FAIRSEQ_FAMILIES[fairseq]
-        return Found(f"fairseq's own {family} training checkpoint (cfg.model._name {fairseq}), which s3prl "
-                     f"reads only in its converted layout", read_after_convert=reader)
-    if {"cfg", "model"} <= set(payload):
-        return Found(f"a fairseq-style checkpoint (cfg + model) of an unrecognised model ({fairseq or 'no model name'})")
-    return Found(f"a checkpoint dict with keys {sorted(map(str, payload))[:8]}")
-
-
-# fairseq's cfg.model._name -> (family, s3prl's reader of the converted layout)
-FAIRSEQ_FAMILIES = {"hubert": ("HuBERT", "hubert_local"), "data2vec_audio": ("data2vec", "data2vec_local")}
 
 
 def fairseq_model_name(payload: dict) -> str | None:

@@ -14,10 +14,10 @@ def add_arguments(parser) -> None:
     parser.add_argument("family", nargs="?", help="wavlm, hubert, data2vec, emotion2vec, sonar, care, ... "
                         "(--list shows every registered one)")
     parser.add_argument("--size", default="tiny", help="tiny (tests) or base (the paper's size); default tiny")
-    parser.add_argument("--out", help="what to write: a Hugging Face folder (wavlm, hubert, data2vec; "
-                        "`care-superb baseline-convert` gives the owners' .pt), a release folder "
-                        "(emotion2vec), a spenc-style FILE.pt (sonar; or a folder to put one in), a CARE "
-                        "checkpoint file (care)")
+    parser.add_argument("--out", help="what to write, taken as given: the file or folder its -u names read "
+                        "(a Hugging Face folder for wavlm, hubert, data2vec; the owners' file for wavlm_local, "
+                        "hubert_local, data2vec_local; a release folder for emotion2vec; a spenc-style file "
+                        "for sonar; a CARE checkpoint file for care; --list says each)")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--list", action="store_true", help="list the families and the -u names reading them")
     existing = parser.add_mutually_exclusive_group()
@@ -49,6 +49,5 @@ def run(args) -> int:
     spec = families[args.family]
     print(f"wrote {path} ({args.family}, {args.size}, random weights, seed {args.seed}, "
           f"{time.perf_counter() - start:.1f} s)")
-    print(f"  read it with: python run_downstream.py -u {sorted(set(spec.readers) - set(spec.default_readers))[0]} "
-          f"-k {path} ...")
+    print(f"  read it with: python run_downstream.py -u {spec.reader} -k {path} ...")
     return 0

@@ -33,19 +33,19 @@ import torch
 
 from care_superb.upstream.care.config import CareConfig
 from care_superb.upstream.care.model import CareModel
+from care_superb.upstream.checkpoints import care_home
 
 FORMAT = "care-superb/care"
 FORMAT_VERSION = 1
 INIT_COMMAND = "care-superb care-init --size tiny --out {path}"
 
 
-def care_home() -> Path:
-    return Path(os.environ.get("CARE_SUPERB_HOME") or "~/.cache/care-superb").expanduser()
+DEFAULT_FILE = "checkpoints/care.pt"  # under CARE_SUPERB_HOME
 
 
 def default_checkpoint_path() -> Path:
     """Where ``-u care`` (no ``-k``) looks: ``$CARE_SUPERB_HOME/checkpoints/care.pt``."""
-    return care_home() / "checkpoints" / "care.pt"
+    return care_home() / DEFAULT_FILE
 
 
 class CheckpointError(ValueError):

@@ -22,10 +22,13 @@ from pathlib import Path
 
 from care_superb.upstream.baselines import RandomCheckpoint
 from care_superb.upstream.care.checkpoint import (
+    DEFAULT_FILE,
+    FORMAT,
     CheckpointNotFoundError,
     default_checkpoint_path,
     missing_checkpoint_message,
 )
+from care_superb.upstream.checkpoints import Found
 from care_superb.upstream.care.expert import UpstreamExpert as _UpstreamExpert
 
 __all__ = [
@@ -107,7 +110,28 @@ RANDOM_CHECKPOINTS = [
         {"care_local": (13, 64), "care_acoustic_local": (13, 32), "care_semantic_local": (13, 32),
          "care": (13, 64), "care_acoustic": (13, 32), "care_semantic": (13, 32)},
         default_readers=("care", "care_acoustic", "care_semantic"),
-        default_path=default_checkpoint_path,
+        default_file=DEFAULT_FILE,
         sizes=("tiny", "small", "base"),
+        not_in_hidden_states=("model.acoustic_head.",),
     ),
+]
+
+
+def _recognise(path, payload):
+    if payload is not None and payload.get("format") == FORMAT:
+        return Found("a CARE checkpoint", ("care_local", "care_acoustic_local", "care_semantic_local"))
+    return None
+
+
+RECOGNISERS = [_recognise]
+LISTING = [
+    ("`care` / `care_local`", "a CARE checkpoint (default: `$CARE_SUPERB_HOME/checkpoints/care.pt`)",
+     "CARE (Dutta & Ganapathy 2024): WavLM conv front end, common encoder (WavLM layers 0–5), acoustic encoder "
+     "(WavLM layers 6–11), semantic encoder (the last six layers of a BERT-family text encoder wrapped by "
+     "Conv1d / ConvTranspose1d adapters, k 5, stride 3)",
+     "13 × 1536 at 50 Hz: `[x0;x0]`, `[c1;c1]`…`[c6;c6]`, `[s1;a1]`…`[s6;a6]`"),
+    ("`care_acoustic` / `care_acoustic_local`", "the same", "Table IV ablation: common + acoustic",
+     "13 × 768: `x0, c1…c6, a1…a6`"),
+    ("`care_semantic` / `care_semantic_local`", "the same", "Table IV ablation: common + semantic",
+     "13 × 768: `x0, c1…c6, s1…s6`"),
 ]

@@ -13,6 +13,7 @@ imported only when this upstream is built. Nothing is downloaded.
 from __future__ import annotations
 
 from care_superb.upstream.baselines import RandomCheckpoint
+from care_superb.upstream.checkpoints import Found, state_keys
 
 __all__ = ["emotion2vec_local"]
 
@@ -38,5 +39,28 @@ def _build(out, size, seed):
 
 RANDOM_CHECKPOINTS = [
     RandomCheckpoint("emotion2vec", "emotion2vec (base: emotion2vec_base) as a release folder",
-                     _build, {"emotion2vec_local": (4, 32)}),
+                     _build, {"emotion2vec_local": (4, 32)},
+                     not_in_hidden_states=("model.modality_encoders.AUDIO.decoder.",)),
+]
+
+
+def _recognise(path, payload):
+    if payload is None:
+        if (path / "config.yaml").is_file() and (path / "configuration.json").is_file():
+            return Found("a funasr release folder (config.yaml + configuration.json)", ("emotion2vec_local",))
+    elif any(k.startswith("modality_encoders.AUDIO.") for k in state_keys(payload)):
+        return Found("emotion2vec weights alone (give the release folder holding them, their "
+                     "config.yaml and configuration.json)", ("emotion2vec_local",))
+    return None
+
+
+RECOGNISERS = [_recognise]
+FOLDER_LAYOUTS = ["config.yaml + configuration.json (funasr release)"]
+EXTRA = "emotion2vec"
+LISTING = [
+    ("`emotion2vec_local`", "the owners' release folder: `config.yaml`, `configuration.json` and the weight file "
+     "its `file_path_metas.init_param` names (`emotion2vec_base.pt`; `model.pt` for emotion2vec_plus)",
+     "emotion2vec through funasr's own `Emotion2vec` class",
+     "13 × 768 at 50 Hz for base: the block input, then the 4 pre-net and 8 transformer blocks' outputs "
+     "(funasr's `layer_results` are the blocks' feed-forward outputs before residual and norm, not these)"),
 ]

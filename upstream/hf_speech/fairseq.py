@@ -19,7 +19,6 @@ from pathlib import Path
 import torch
 
 from care_superb.upstream.checkpoints import (
-    FAIRSEQ_FAMILIES,
     MARKER_KEY,
     UpstreamCheckpointError,
     fairseq_model_name,
@@ -29,6 +28,8 @@ from care_superb.upstream.checkpoints import (
 )
 from care_superb.upstream.hf_speech.owner import owner_model, owner_state
 
+# fairseq's cfg.model._name -> (family, s3prl's reader of the converted layout)
+FAIRSEQ_FAMILIES = {"hubert": ("HuBERT", "hubert_local"), "data2vec_audio": ("data2vec", "data2vec_local")}
 FAMILY_OF = {"hubert_local": "hubert", "data2vec_local": "data2vec"}
 
 

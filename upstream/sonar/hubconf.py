@@ -13,6 +13,7 @@ installs them), imported only when this upstream is built. Nothing is downloaded
 from __future__ import annotations
 
 from care_superb.upstream.baselines import RandomCheckpoint
+from care_superb.upstream.checkpoints import Found, state_keys
 
 __all__ = ["sonar_local"]
 
@@ -38,5 +39,27 @@ def _build(out, size, seed):
 
 RANDOM_CHECKPOINTS = [
     RandomCheckpoint("sonar", "SONAR speech encoder (base: spenc.eng.pt's english arch) as a "
-                     "released-layout file", _build, {"sonar_local": (4, 32)}),
+                     "released-layout file", _build, {"sonar_local": (4, 32)},
+                     not_in_hidden_states=("model.encoder_pooler.",)),
+]
+
+
+def _recognise(path, payload):
+    keys = state_keys(payload) if payload is not None else ()
+    if any(k.startswith(("encoder.w2v_model.", "encoder_frontend.")) for k in keys) and any(
+        k.startswith(("decoder.layers.", "encoder_pooler.")) for k in keys
+    ):
+        return Found("a SONAR speech encoder checkpoint (spenc.*.pt)", ("sonar_local",))
+    return None
+
+
+RECOGNISERS = [_recognise]
+EXTRA = "sonar"
+LISTING = [
+    ("`sonar_local`", "a SONAR speech encoder file: `spenc.eng.pt`, `spenc.v3ap.fra.pt` (CaFE), "
+     "`spenc.v3ap.deu.pt` (EmoDB), …",
+     "SONAR through sonar-space's own model family on fairseq2, input as its speech pipeline prepares it "
+     "(80 log-mel filterbanks)",
+     "25 × 1024 at 50 Hz: the front end's output, then every conformer layer's; the last through SONAR's "
+     "final LayerNorm, i.e. what its attention pooler reads"),
 ]
