@@ -1,4 +1,4 @@
-"""Cells: one upstream x task x fold x split x seed, each an s3prl experiment folder.
+"""Cells: one upstream x task x fold x split seed x training seed, each an s3prl experiment folder.
 
 A cell's folder holds what ``run_downstream.py`` would write there (``dev-best.ckpt``,
 ``result-test-dev-best.json``, its predictions, ``split.json``, TensorBoard events), plus what the
@@ -31,7 +31,7 @@ class Cell:
     category: str | None
     task: str
     fold: object
-    split: object
+    split_seed: object
     seed: int
     upstream: UpstreamChoice
     dir: str
@@ -61,8 +61,9 @@ class Cell:
         return int(runner.get("total_steps", 1))
 
 
-def variant(fold, split) -> str:
-    parts = ([f"fold{fold}"] if fold is not None else []) + ([f"split{split}"] if split is not None else [])
+def variant(fold, split_seed) -> str:
+    """The cell folder's name for its test set: ``fold1``, ``split2`` (split seed 2), ``default``."""
+    parts = ([f"fold{fold}"] if fold is not None else []) + ([f"split{split_seed}"] if split_seed is not None else [])
     return "-".join(parts) or "default"
 
 
@@ -73,18 +74,18 @@ def expand(bench: Benchmark) -> list[Cell]:
         for task in bench.tasks:
             base = merge(merge(task_config(task.name), bench.downstream), task.downstream)
             for fold in task.folds:
-                for split in task.splits:
+                for split_seed in task.split_seeds:
                     datarc = dict(task.datarc)
                     if task.root is not None:
                         datarc["root"] = task.root
                     if fold is not None:
                         datarc["fold"] = fold
-                    if split is not None:
-                        datarc["split"] = split
+                    if split_seed is not None:
+                        datarc["split_seed"] = split_seed
                     config = absolute_paths(merge(base, {"downstream_expert": {"datarc": datarc}}))
                     for seed in bench.seeds:
-                        cid = f"{slugify(up.label)}/{task.name}/{variant(fold, split)}/seed{seed}"
-                        cells.append(Cell(cid, up.label, up.category, task.name, fold, split, seed,
+                        cid = f"{slugify(up.label)}/{task.name}/{variant(fold, split_seed)}/seed{seed}"
+                        cells.append(Cell(cid, up.label, up.category, task.name, fold, split_seed, seed,
                                           up.for_task(task.name), str(bench.output / "cells" / cid), config))
     return cells
 
@@ -109,7 +110,7 @@ def absolute_paths(config: dict) -> dict:
 def record(cell: Cell, info: dict) -> dict:
     """``benchmark`` of the cell's result row: what the leaderboard groups and labels by."""
     return {"label": cell.label, "category": cell.category, "cell": cell.id, **info,
-            "fold": cell.fold, "split": cell.split,
+            "fold": cell.fold, "split_seed": cell.split_seed,
             "random_weights_built": asdict(cell.upstream.random) if cell.upstream.random else None}
 
 

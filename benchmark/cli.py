@@ -1,4 +1,4 @@
-"""``care-superb bench FILE``: every upstream x task x fold/split x seed of a benchmark file."""
+"""``care-superb bench FILE``: every upstream x task x fold/split seed x seed of a benchmark file."""
 from __future__ import annotations
 
 import signal

@@ -64,9 +64,9 @@ def write_grid(folder: Path, rng: np.random.Generator) -> int:
                         pred = np.where(rng.random(n) < 0.6, y, rng.integers(0, k, n))
                         out = [[int(c), [0.5, 0.5]] for c in pred] if task == "daic_woz" else pred.tolist()
                     fold = variant if task in ("iemocap4", "iemocap6", "msp_improv") else None
-                    split = variant if fold is None else 0
+                    split_seed = variant if fold is None else 0
                     write_row(folder / label / task / str(variant) / str(seed), task, label.lower(),
-                              y.tolist(), out, keys, seed=seed, fold=fold, split=split, label=label, units=units)
+                              y.tolist(), out, keys, seed=seed, fold=fold, split_seed=split_seed, label=label, units=units)
                     written += 1
     return written
 

@@ -52,7 +52,8 @@ UPSTREAM_TASK_KEYS = ("ckpt", "random", "model_config")
 TASK_KEYS = {
     "root": "the corpus root (datarc.root)",
     "folds": "values of datarc.fold, one cell each (IEMOCAP 1-5, MSP-IMPROV 0-11)",
-    "splits": "values of datarc.split, one cell each (seeded splits)",
+    "split_seeds": "values of datarc.split_seed, one cell each (CARE's several random splits: 0, 1, 2)",
+    "splits": "split_seeds' earlier name (read with a message)",
     "datarc": "other datarc overrides (e.g. MELD's {corpus: {cache: DIR}})",
     "downstream": "overrides of this task's config for every upstream",
 }
@@ -112,7 +113,7 @@ class TaskEntry:
     name: str
     root: str | None
     folds: list
-    splits: list
+    split_seeds: list
     datarc: dict
     downstream: dict
 
@@ -248,16 +249,22 @@ def _parse_tasks(given, known: dict, problems: list[str]) -> list[TaskEntry]:
             problems.append(f"tasks.{name}: expected a mapping ({', '.join(TASK_KEYS)})")
             continue
         _unknown(f"tasks.{name}", entry, TASK_KEYS, problems)
-        folds, splits = entry.get("folds", [None]), entry.get("splits", [None])
-        for key, values in (("folds", folds), ("splits", splits)):
+        if "splits" in entry:
+            if "split_seeds" in entry:
+                problems.append(f"tasks.{name}: splits and split_seeds both given; splits is split_seeds' earlier "
+                                f"name, keep split_seeds")
+            else:
+                print(f"[bench] tasks.{name}.splits is deprecated: it lists split seeds, now tasks.{name}.split_seeds")
+        folds, seeds = entry.get("folds", [None]), entry.get("split_seeds", entry.get("splits", [None]))
+        for key, values in (("folds", folds), ("split_seeds", seeds)):
             if not isinstance(values, list) or not values:
                 problems.append(f"tasks.{name}.{key}: expected a non-empty list, got {values!r}")
         datarc = entry.get("datarc") or {}
-        for key in ("fold", "split", "root"):
+        for key, where in (("fold", "folds"), ("split_seed", "split_seeds"), ("split", "split_seeds"), ("root", "root")):
             if key in datarc:
-                problems.append(f"tasks.{name}.datarc.{key}: set it with tasks.{name}.{key if key == 'root' else key + 's'}")
+                problems.append(f"tasks.{name}.datarc.{key}: set it with tasks.{name}.{where}")
         tasks.append(TaskEntry(name, _abs(entry.get("root")), list(folds) if isinstance(folds, list) else [None],
-                               list(splits) if isinstance(splits, list) else [None], dict(datarc),
+                               list(seeds) if isinstance(seeds, list) else [None], dict(datarc),
                                dict(entry.get("downstream") or {})))
     return tasks
 

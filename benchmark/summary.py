@@ -17,7 +17,7 @@ def summary(bench: Benchmark, cells: list) -> tuple[str, int]:
     for cell in cells:
         if cell.done():
             row = json.loads(cell.row.read_text())
-            lines.append({"label": cell.label, "task": cell.task, "variant": cells_mod.variant(cell.fold, cell.split),
+            lines.append({"label": cell.label, "task": cell.task, "variant": cells_mod.variant(cell.fold, cell.split_seed),
                           "seed": cell.seed, "metric": row["primary_metric"],
                           "value": row["metrics"][row["primary_metric"]], "engine": row.get("engine"),
                           "row": str(cell.row)})
@@ -34,7 +34,7 @@ def summary(bench: Benchmark, cells: list) -> tuple[str, int]:
         table.columns = [f"{task}\n{metrics[task]}" for task in table.columns]
         rendered = tabulate(table, headers="keys", floatfmt=".3f", tablefmt="simple")
         (bench.output / "summary.md").write_text(tabulate(table, headers="keys", floatfmt=".3f", tablefmt="github") + "\n")
-        text.append("primary metric per upstream and task, mean over seeds and folds/splits "
+        text.append("primary metric per upstream and task, mean over seeds and folds/split seeds "
                     "(`care-superb leaderboard` gives the tables with intervals):")
         text.append(rendered)
     for cell in failed:

@@ -13,10 +13,10 @@ everything that decides a row's number except the upstream and the cell (fold, s
   ``folds``, MSP-IMPROV's ``speaker`` or DAIC-WOZ's ``merge_gap_seconds``), less those that only
   say where the corpus is or how fast it is read (``root``, ``num_workers``, ``corpus.cache``,
   ``on_bad_audio``: a skipped file changes the test utterances, which are compared on their own)
-  and those that name the cell (``fold``, ``split``);
+  and those that name the cell (``fold``, ``split_seed``);
 - whether the corpus is synthetic.
 
-Per cell (task, fold, split) the rows must also be on the same test utterances: their
+Per test set (task, fold, split seed) the rows must also be on the same test utterances: their
 ``resampling.test_keys_sha256`` (a hash of the predictions' keys) must agree.
 """
 from __future__ import annotations
@@ -24,7 +24,8 @@ from __future__ import annotations
 import json
 
 # Settings that vary between cells of one comparison, or do not change a number.
-NOT_IN_KEY = ("downstream_expert.datarc.root", "downstream_expert.datarc.fold", "downstream_expert.datarc.split",
+NOT_IN_KEY = ("downstream_expert.datarc.root", "downstream_expert.datarc.fold", "downstream_expert.datarc.split_seed",
+              "downstream_expert.datarc.split",  # split_seed's earlier name
               "downstream_expert.datarc.num_workers", "downstream_expert.datarc.on_bad_audio",
               "downstream_expert.datarc.corpus.cache")
 SECTIONS = ("downstream_expert", "optimizer", "scheduler", "specaug")

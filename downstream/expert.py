@@ -183,14 +183,15 @@ class EmotionExpert(nn.Module):
             return
         results.write_json(path, payload)
         counts = {name: len(self.splits[name]) for name in SPLITS}
-        tqdm.write(f"[{self.task}] split {self.split_description.get('split')}: {counts} -> {path}")
+        drawn = ", ".join(f"{k} {self.split_description[k]}" for k in ("fold", "split_seed") if k in self.split_description)
+        tqdm.write(f"[{self.task}] {drawn or self.split_description['protocol']}: {counts} -> {path}")
 
 
 def prepare_utterances(spec, datarc: dict, objective) -> Parsed:
     """Parse the corpus, apply the config's label map / drop list, check labels and audio: the
     usable utterances, and every one left out (by the parser, the drop list or for bad audio)."""
     options = {k: v for k, v in (datarc.get("corpus") or {}).items()}
-    parsed = spec.parser().prepare(datarc["root"], **options)
+    parsed = spec.corpus.prepare(datarc["root"], **options)
     excluded = list(parsed.excluded)
     label_map = datarc.get("label_map") or {}
     drop = set(datarc.get("drop_labels") or [])

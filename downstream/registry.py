@@ -22,9 +22,6 @@ class Task:
     protocol: Callable  # (utterances, datarc) -> (splits, description)
     description: str
 
-    def parser(self) -> ModuleType:
-        return self.corpus
-
 
 def discover() -> dict[str, Task]:
     """``name -> Task`` for every ``downstream/<name>/task.py``."""

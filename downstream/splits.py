@@ -4,6 +4,11 @@ A protocol is a function ``(utterances, datarc) -> (splits, description)``; ``sp
 ``train``/``dev``/``test`` to utterances and ``description`` says how they were drawn (it is
 written next to the results, so that the split can be reproduced). ``check_disjoint`` guards
 every protocol: no speaker (or video, or session) may be in two splits.
+
+Names: a *split* is one of ``train``/``dev``/``test``; ``datarc.split_seed`` seeds what a
+protocol draws (the speakers of EmoDB's splits, IEMOCAP's validation speaker, the held-out dev
+units, DAIC-WOZ's segments): CARE's "several random splits" are split seeds 0, 1, 2; a *fold* is
+one of a fixed list of test sets (IEMOCAP's sessions, MSP-IMPROV's speakers), ``datarc.fold``.
 """
 from __future__ import annotations
 
@@ -11,16 +16,32 @@ import random
 from collections import defaultdict
 from dataclasses import replace
 
+from tqdm import tqdm
+
 from care_superb.downstream.corpus import CorpusError, Utterance
 
 SPLITS = ("train", "dev", "test")
 Splits = dict[str, list[Utterance]]
+_warned: set[str] = set()
+
+
+def split_seed(datarc: dict) -> int:
+    """``datarc.split_seed`` (default 0). ``datarc.split_seed``, its name before version 0.2, is still
+    read, with a message saying so; it wins when both are given (an old ``-o`` override)."""
+    if "split" in datarc:
+        if "split" not in _warned:
+            _warned.add("split")
+            tqdm.write("[care-superb] datarc.split is deprecated: it is the seed of what the protocol draws, now "
+                       "datarc.split_seed (config.yaml, or -o config.downstream_expert.datarc.split_seed=N); "
+                       f"using split_seed={datarc['split']}")
+        return int(datarc["split"])
+    return int(datarc.get("split_seed", 0))
 
 
 def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     """CARE's protocol for EmoDB, RAVDESS-Song and CaFE: speakers drawn at random (seeded by
-    ``datarc.split``) into ``valid_speakers`` for dev, ``test_speakers`` for test, the rest train."""
-    seed = int(datarc.get("split", 0))
+    ``datarc.split_seed``) into ``valid_speakers`` for dev, ``test_speakers`` for test, the rest train."""
+    seed = split_seed(datarc)
     n_dev, n_test = int(datarc["valid_speakers"]), int(datarc["test_speakers"])
     speakers = sorted({u.unit for u in utterances})
     if len(speakers) < n_dev + n_test + 1:
@@ -36,17 +57,17 @@ def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Spli
     splits: Splits = {name: [] for name in SPLITS}
     for utt in utterances:
         splits[where[utt.unit]].append(utt)
-    return splits, {"protocol": "speaker_independent", "split": seed, "speakers": chosen}
+    return splits, {"protocol": "speaker_independent", "split_seed": seed, "speakers": chosen}
 
 
 def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     """Test on the corpus's official split ``datarc.test_split``; hold out ``datarc.valid_fraction``
     of the units of the official ``datarc.train_split`` (at least one) for model selection, drawn
     per label when each unit has a single label (so that dev holds every class), seeded by
-    ``datarc.split``. DAIC-WOZ: test = the AVEC 2017 dev list (where the paper reports), dev =
+    ``datarc.split_seed``. DAIC-WOZ: test = the AVEC 2017 dev list (where the paper reports), dev =
     participants held out of the AVEC 2017 train list. Utterances of other official splits are
     left out and counted in the description."""
-    seed = int(datarc.get("split", 0))
+    seed = split_seed(datarc)
     test_split, train_split = datarc.get("test_split", "test"), datarc.get("train_split", "train")
     fraction = float(datarc.get("valid_fraction", 0.2))
     labels_of: dict[str, set] = defaultdict(set)
@@ -74,7 +95,7 @@ def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tu
         else:
             left_out[str(utt.split)] += 1
     units = {name: sorted({u.unit for u in splits[name]}) for name in SPLITS}
-    return splits, {"protocol": "official_split_held_out_dev", "split": seed, "test_split": test_split,
+    return splits, {"protocol": "official_split_held_out_dev", "split_seed": seed, "test_split": test_split,
                     "train_split": train_split, "valid_fraction": fraction, "speakers": units,
                     "left_out": dict(left_out)}
 
@@ -86,7 +107,7 @@ def segmented(protocol):
 
     - Training units: ``datarc.segments_per_label[label]`` segments each (more for a rarer class
       balances the classes), drawn uniformly over every position where a segment fits inside one
-      region, seeded by ``datarc.split`` and the unit.
+      region, seeded by ``datarc.split_seed`` and the unit.
     - Evaluation units (dev and test) never depend on their label: ``datarc.eval_segments: tile``
       (the default) cuts every region into consecutive segments, keeping a last, shorter piece of
       at least ``datarc.min_segment_seconds`` (default 1); an integer N draws N segments per unit,
@@ -103,7 +124,7 @@ def segmented(protocol):
         if evaluation != "tile" and not (isinstance(evaluation, int) and evaluation > 0):
             raise CorpusError(f"datarc.eval_segments={evaluation!r}; use tile or a positive number of segments")
         shortest = float(datarc.get("min_segment_seconds", 1.0))
-        seed = int(datarc.get("split", 0))
+        seed = split_seed(datarc)
         short: list[str] = []
         cut: Splits = {}
         for name in SPLITS:
@@ -209,7 +230,7 @@ def speaker_folds(utterances: list[Utterance], datarc: dict) -> tuple[Splits, di
     splits: Splits = {name: [] for name in SPLITS}
     for utt in utterances:
         splits["test" if utt.unit == test else "dev" if utt.unit == dev else "train"].append(utt)
-    return splits, {"protocol": "speaker_folds", "split": fold, "fold": fold,
+    return splits, {"protocol": "speaker_folds", "fold": fold,
                     "speakers": {"train": sorted(set(speakers) - {test, dev}), "dev": [dev], "test": [test]}}
 
 
@@ -217,7 +238,7 @@ def official(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     """The corpus's own train / dev / test partition, as its parser read it into
     ``Utterance.split`` (MELD's released splits, CMU-MOSI's video folds). Nothing is drawn when the
     partition has a dev split; when it has none (Poria et al.'s CMU-MOSI folds), dev is
-    ``datarc.valid_fraction`` of the training units, drawn with seed ``datarc.split``."""
+    ``datarc.valid_fraction`` of the training units, drawn with seed ``datarc.split_seed``."""
     for utt in utterances:
         if utt.split not in SPLITS:
             raise CorpusError(f"{utt.path}: official split {utt.split!r} is not one of {', '.join(SPLITS)}")
@@ -231,7 +252,7 @@ def official(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     splits: Splits = {name: [] for name in SPLITS}
     for utt in utterances:
         splits[utt.split].append(utt)
-    return splits, {"protocol": "official", "split": "official",
+    return splits, {"protocol": "official",
                     "units": {name: len({u.unit for u in splits[name]}) for name in SPLITS}}
 
 
@@ -239,11 +260,11 @@ def leave_one_session_out(utterances: list[Utterance], datarc: dict) -> tuple[Sp
     """IEMOCAP's folds. The parser puts each utterance's session in ``Utterance.split`` (the
     corpus's own partition); fold ``datarc.fold`` = k (1-based, over the sorted sessions) tests on
     the k-th session; ``datarc.valid_speakers`` speakers (default 1) drawn from the other sessions
-    with seed ``datarc.split`` select the model; the rest train. A validation speaker's partner
+    with seed ``datarc.split_seed`` select the model; the rest train. A validation speaker's partner
     trains, so the unit kept out of two splits is the speaker, and no test session is anywhere
     else."""
     sessions = sorted({str(u.split) for u in utterances})
-    fold, seed = int(datarc.get("fold", 1)), int(datarc.get("split", 0))
+    fold, seed = int(datarc.get("fold", 1)), split_seed(datarc)
     n_dev = int(datarc.get("valid_speakers", 1))
     if not 1 <= fold <= len(sessions):
         raise CorpusError(f"datarc.fold={fold}, but the corpus has {len(sessions)} sessions "
@@ -261,7 +282,7 @@ def leave_one_session_out(utterances: list[Utterance], datarc: dict) -> tuple[Sp
         name = "test" if str(utt.split) == test_session else "dev" if utt.unit in dev else "train"
         splits[name].append(utt)
     return splits, {
-        "protocol": "leave_one_session_out", "split": seed, "fold": fold,
+        "protocol": "leave_one_session_out", "split_seed": seed, "fold": fold,
         "sessions": {name: sorted({str(u.split) for u in splits[name]}) for name in SPLITS},
         "speakers": {name: sorted({u.unit for u in splits[name]}) for name in SPLITS},
     }

@@ -1,7 +1,7 @@
 """From rows to cells: one cell per upstream label and table column, averaged as the paper does.
 
 Order of averaging, everywhere: first the test sets (IEMOCAP's sessions, MSP-IMPROV's speakers;
-or several seeded splits: each a (fold, split) of the task) within one training seed, then mean ±
+or several split seeds: each a (fold, split seed) of the task) within one training seed, then mean ±
 sample std (ddof 1) across seeds. A seed that lacks a test set which the task's other rows have
 is left out of the cell (and said so): averaging different test sets would compare different things.
 """
@@ -93,8 +93,9 @@ def sort_seeds(seeds):
 
 
 def variant_name(variant: tuple) -> str:
-    fold, split = variant
-    return ", ".join(([f"fold {fold}"] if fold is not None else []) + [f"split {split}"])
+    fold, split_seed = variant
+    return ", ".join(([f"fold {fold}"] if fold is not None else []) +
+                     ([f"split seed {split_seed}"] if split_seed is not None else [])) or "its test set"
 
 
 def task_metric(rows: list[Row], task: str) -> str:
@@ -110,7 +111,7 @@ def task_metric(rows: list[Row], task: str) -> str:
 
 
 def build_cells(rows: list[Row], columns: list[Column]) -> dict[tuple[str, str], Cell]:
-    """Every (label, column key) cell that has rows; the expected test sets (fold, split) of a task
+    """Every (label, column key) cell that has rows; the expected test sets (fold, split seed) of a task
     are those that any of its rows (any upstream) has."""
     cells = {}
     for column in columns:
@@ -133,7 +134,7 @@ def build_cells(rows: list[Row], columns: list[Column]) -> dict[tuple[str, str],
                     lacking = "; ".join(variant_name(v) for v in sorted(variants - have, key=str))
                     cell.notes.append(f"{label}, {column.title}: seed {seed} left out, it lacks {lacking}")
                     continue
-                cell.by_seed[seed] = sorted(by_seed[seed], key=lambda r: (str(r.fold), str(r.split), str(r.path)))
+                cell.by_seed[seed] = sorted(by_seed[seed], key=lambda r: (str(r.fold), str(r.split_seed), str(r.path)))
             cells[(label, column.key)] = cell
     return cells
 
@@ -149,7 +150,7 @@ def average_cell(label: str, key: str, parts: list[Cell | None]) -> Cell:
 def check_comparable(rows: list[Row]) -> list[str]:
     """Within each task, every row must share the first row's comparability key (head, training and
     data protocol: ``downstream/comparability.py``), and every row of one test set (task, fold,
-    split) the same test utterances. The differences found, each naming its files."""
+    split seed) the same test utterances. The differences found, each naming its files."""
     from care_superb.downstream.comparability import differences
 
     problems = []

@@ -221,7 +221,7 @@ def cell_detail(table: Table, label: str, keys: list[str], anchors: Anchors, tas
     detail = CellDetail(
         anchor=anchors("cell", label, task), label=label, task=task, summary=summary or "no result",
         metric_titles=[f"{t} ({m})" for t, m in zip(titles, metrics)],
-        rows=[row_view(r, metrics, table) for r in sorted(used, key=lambda r: (str(r.seed), str(r.fold), str(r.split)))],
+        rows=[row_view(r, metrics, table) for r in sorted(used, key=lambda r: (str(r.seed), str(r.fold), str(r.split_seed)))],
         per_seed=[{"seed": s, "values": [render.number(table, c.seed_values[s]) if c is not None and s in c.seed_values
                                          else render.MISSING["md"] for c in cells]}
                   for s in first.seed_values],

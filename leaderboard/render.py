@@ -98,7 +98,7 @@ def not_made(spec: TableSpec) -> str:
 
 def footnotes(table: Table) -> list[tuple[str, str]]:
     """(marker, text) pairs; the first (empty marker) says what a cell holds."""
-    notes = [("", "Cell: mean ± std over training seeds (folds, or several splits, averaged within a seed first) "
+    notes = [("", "Cell: mean ± std over training seeds (folds, or several split seeds, averaged within a seed first) "
                   "[95% expanded-percentile bootstrap interval over the test set's clusters (speakers, dialogues, videos, "
                   "scenes or interviews: see the notes), resampled per test set]. Bold: best in its column. "
                   "Average: over the table's columns, only where all are present. –: no result.")]
@@ -128,7 +128,7 @@ class ColumnFacts:
     """What a column's cells rest on: its metric, test sets per seed, seeds and resampling clusters."""
     title: str
     metric: str
-    test_sets: list[int]  # folds or splits per seed
+    test_sets: list[int]  # folds or split seeds per seed
     seeds: list[int]
     units: list[str]  # what the clusters are
     clusters: list[int]  # clusters per test set
@@ -140,7 +140,7 @@ class ColumnFacts:
             f" ({counts[0]}{'-' + str(counts[-1]) if len(counts) > 1 else ''} per test set)" if counts else "")
 
     def sentence(self) -> str:
-        return (f"{self.title}: metric {self.metric}; {'/'.join(map(str, self.test_sets))} fold(s) or split(s) per "
+        return (f"{self.title}: metric {self.metric}; {'/'.join(map(str, self.test_sets))} fold(s) or split seed(s) per "
                 f"seed; {'/'.join(map(str, self.seeds))} seed(s); resampled by {self.resampled}.")
 
 

@@ -56,13 +56,14 @@ class Row:
         return (self.data.get("protocol") or {}).get("fold")
 
     @property
-    def split(self):
-        return (self.data.get("protocol") or {}).get("split")
+    def split_seed(self):
+        """The seed of what the protocol drew (CARE's several random splits); None where nothing is drawn."""
+        return (self.data.get("protocol") or {}).get("split_seed")
 
     @property
     def variant(self) -> tuple:
-        """Which test set of the task: (fold, split)."""
-        return self.fold, self.split
+        """Which test set of the task: (fold, split seed)."""
+        return self.fold, self.split_seed
 
     @property
     def resampling_unit(self) -> str:
@@ -72,7 +73,7 @@ class Row:
     @property
     def cell_key(self) -> tuple:
         """Two rows with this key are the same experiment twice."""
-        return self.label, self.task, self.fold, self.split, self.seed
+        return self.label, self.task, self.fold, self.split_seed, self.seed
 
     @property
     def primary_metric(self) -> str:
@@ -104,7 +105,7 @@ class Row:
 
     def describe(self) -> str:
         where = f"fold {self.fold}, " if self.fold is not None else ""
-        return f"{self.path} ({self.label}, {self.task}, {where}split {self.split}, seed {self.seed})"
+        return f"{self.path} ({self.label}, {self.task}, {where}split seed {self.split_seed}, seed {self.seed})"
 
 
 def find_row_files(paths: list[str | Path]) -> list[Path]:
@@ -140,7 +141,7 @@ def load_rows(paths: list[Path], known_tasks) -> list[Row]:
         if other is not row:
             problems.append(
                 f"{other.path} and {row.path} are the same cell twice ({row.label}, {row.task}, fold {row.fold}, "
-                f"split {row.split}, seed {row.seed}); keep one of them, or give the upstreams different "
+                f"split seed {row.split_seed}, seed {row.seed}); keep one of them, or give the upstreams different "
                 f"labels if they differ (benchmark.label; their checkpoints: {other.data['upstream'].get('ckpt')} "
                 f"and {row.data['upstream'].get('ckpt')})")
     if problems:

@@ -182,17 +182,17 @@ def column_title(table: Table, key: str) -> str:
 
 
 def paired_terms(a: Cell, b: Cell, scorers: stats.Scorers) -> tuple[list[stats.Term], list[str]]:
-    """Terms of A - B over the rows both have (same task, fold, split, seed), reweighted as a cell,
+    """Terms of A - B over the rows both have (same task, fold, split seed, seed), reweighted as a cell,
     each in the block of its test set (so that a cluster's swap is the same in every seed); and a
     note for every row left unpaired. No terms (and a note why) when a column has no pair."""
     parts = list(zip(a.parts, b.parts)) if a.parts else [(a, b)]
     terms, notes = [], []
     for part_a, part_b in parts:
-        theirs = {(r.task, r.fold, r.split, r.seed): r for r in part_b.rows}
-        mine = {(r.task, r.fold, r.split, r.seed) for r in part_a.rows}
+        theirs = {(r.task, r.fold, r.split_seed, r.seed): r for r in part_b.rows}
+        mine = {(r.task, r.fold, r.split_seed, r.seed) for r in part_a.rows}
         by_seed: dict = {}
         for row in part_a.rows:
-            other = theirs.get((row.task, row.fold, row.split, row.seed))
+            other = theirs.get((row.task, row.fold, row.split_seed, row.seed))
             if other is None:
                 notes.append(f"{row.describe()} has no counterpart in {part_b.label}: left out of the test")
             elif set(other.keys) != set(row.keys):
@@ -200,7 +200,7 @@ def paired_terms(a: Cell, b: Cell, scorers: stats.Scorers) -> tuple[list[stats.T
             else:
                 by_seed.setdefault(row.seed, []).append((row, other))
         notes += [f"{r.describe()} has no counterpart in {part_a.label}: left out of the test"
-                  for r in part_b.rows if (r.task, r.fold, r.split, r.seed) not in mine]
+                  for r in part_b.rows if (r.task, r.fold, r.split_seed, r.seed) not in mine]
         if not by_seed:
             return [], notes + [f"no pair of rows on the same test utterances in {part_a.key}: not tested"]
         for pairs in by_seed.values():

@@ -14,7 +14,7 @@ HEAD = {"modelrc": {"pooling": "mean", "hidden_dim": 256}, "optimizer": {"name":
 
 
 def write_row(folder: Path, task: str, upstream: str, targets: list, outputs: list, keys: list[str] | None = None, *,
-              seed=1337, fold=None, split=0, category: str | None = "base", label: str | None = None,
+              seed=1337, fold=None, split_seed=0, category: str | None = "base", label: str | None = None,
               synthetic=False, random_weights=False, layer_weights=None, objective: dict | None = None,
               head: dict | None = None, units: list[str] | None = None, unit: str = "utterance", **extra) -> Path:
     """Write ``result-test-dev-best.json`` + ``predictions-test-dev-best.json`` under ``folder``.
@@ -29,7 +29,7 @@ def write_row(folder: Path, task: str, upstream: str, targets: list, outputs: li
     objective_options = objective or {}
     metrics = TASKS[task].objective(**objective_options).metrics(true=targets, pred=outputs, keys=keys)
     selection = objective_options.get("selection", "mean_ccc" if task == "msp_improv" else "weighted_f1")
-    protocol = {"protocol": "test", "split": split, **({"fold": fold} if fold is not None else {})}
+    protocol = {"protocol": "test", "split_seed": split_seed, **({"fold": fold} if fold is not None else {})}
     row = {
         "schema": "care-superb/result-row", "schema_version": 3,
         "task": task, "split": "test", "metrics": metrics, "primary_metric": selection,

@@ -83,7 +83,7 @@ optimizer:
 downstream_expert:
   datarc:
     root: data/synthetic/toycorpus
-    split: 0
+    split_seed: 0
     valid_speakers: 1
     test_speakers: 1
     batch_size: 4

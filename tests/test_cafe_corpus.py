@@ -139,7 +139,7 @@ def test_synthetic_192k_edition_is_the_released_pair(synth_root):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_no_speaker_in_two_splits(synth_root, seed):
-    splits, _ = speaker_independent(cafe.prepare(synth_root("cafe")).utterances, {**DATARC, "split": seed})
+    splits, _ = speaker_independent(cafe.prepare(synth_root("cafe")).utterances, {**DATARC, "split_seed": seed})
     check_disjoint(splits)
     speakers = {name: {u.speaker for u in part} for name, part in splits.items()}
     assert not (speakers["train"] & speakers["dev"] or speakers["train"] & speakers["test"]

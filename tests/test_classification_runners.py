@@ -50,7 +50,7 @@ def test_train_then_evaluate_beats_chance(task, synth_root, tmp_path):
 
     split = json.loads((exp / "split.json").read_text())["utterances"]
     assert len(split["test"]) == row["n_utterances"]
-    unit = {u.key: (u.unit, u.split) for u in TASKS[task].parser().prepare(root, **options).utterances}
+    unit = {u.key: (u.unit, u.split) for u in TASKS[task].corpus.prepare(root, **options).utterances}
     units = {name: {unit[key][0] for key in keys} for name, keys in split.items()}
     for a, b in itertools.combinations(units, 2):
         assert not units[a] & units[b], (a, b, units[a] & units[b])

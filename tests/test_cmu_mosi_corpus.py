@@ -75,13 +75,13 @@ def test_standard_split_keeps_every_video_in_one_split(synth_root):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_poria_split_tests_on_its_31_videos_and_holds_dev_out_of_train(synth_root, seed):
     utts = mosi.prepare(synth_root("cmu_mosi")).utterances
-    splits, description = official(utts, {**DATARC, "split": seed})
+    splits, description = official(utts, {**DATARC, "split_seed": seed})
     check_disjoint(splits)
     groups = {name: {u.group for u in part} for name, part in splits.items()}
     assert groups["test"] == {u.group for u in utts} & set(mosi.PORIA2017_FOLDS["test"])
     assert groups["dev"] and groups["dev"] | groups["train"] <= set(mosi.PORIA2017_FOLDS["train"])
     assert len(groups["dev"]) == round(DATARC["valid_fraction"] * (len(groups["dev"]) + len(groups["train"])))
-    assert description["protocol"] == "official, dev held out of train" and description["split"] == seed
+    assert description["protocol"] == "official, dev held out of train" and description["split_seed"] == seed
     with pytest.raises(CorpusError, match="no dev split; set downstream_expert.datarc.valid_fraction"):
         official(utts, {k: v for k, v in DATARC.items() if k != "valid_fraction"})
 

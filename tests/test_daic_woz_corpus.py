@@ -132,7 +132,7 @@ def tree(tmp_path_factory):
     return build_tree(tmp_path_factory.mktemp("daic"))
 
 
-DATARC = {"split": 0, "train_split": "train", "test_split": "dev", "valid_fraction": 0.25,
+DATARC = {"split_seed": 0, "train_split": "train", "test_split": "dev", "valid_fraction": 0.25,
           "segment_seconds": 2.0, "segments_per_label": {"depressed": 6, "not_depressed": 3}}
 
 
@@ -263,7 +263,7 @@ def test_test_list_protocol_is_the_challenge_partition(tree):
     assert units == {"train": {str(p) for p in TRAIN} - {"312", "313"},  # nothing held out: the dev list selects
                      "dev": {str(p) for p in DEV} - {"333"}, "test": {str(p) for p in TEST}}
     assert description["test_list"] == "test" and description["test_labels"] == "full_test_split.csv"
-    assert description["split"] == 0 and description["segments"]["evaluation"] == "tile"
+    assert description["split_seed"] == 0 and description["segments"]["evaluation"] == "tile"
     assert_tiled(daic.prepare(tree, test_list="test").utterances, drawn)
     _, default = TASKS["daic_woz"].protocol(daic.prepare(tree).utterances, DATARC)
     assert (default["test_list"], default["test_labels"]) == ("dev", "dev_split_Depression_AVEC2017.csv")
@@ -403,7 +403,7 @@ def test_segment_draw_is_seeded(tree):
     utts = daic.prepare(tree).utterances
     again = TASKS["daic_woz"].protocol(utts, DATARC)[0]
     first = TASKS["daic_woz"].protocol(utts, DATARC)[0]
-    other = TASKS["daic_woz"].protocol(utts, {**DATARC, "split": 1})[0]
+    other = TASKS["daic_woz"].protocol(utts, {**DATARC, "split_seed": 1})[0]
     windows = lambda s: [(u.key, u.start) for n in splits.SPLITS for u in s[n]]
     assert windows(first) == windows(again) and windows(first) != windows(other)
 

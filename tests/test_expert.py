@@ -28,7 +28,7 @@ def copy_corpus(synth_root, tmp_path):
 def test_builds_splits_and_records_them(synth_root, tmp_path):
     expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
     written = json.loads((tmp_path / "exp" / "split.json").read_text())
-    assert written["split"] == 0 and set(written["utterances"]) == {"train", "dev", "test"}
+    assert written["split_seed"] == 0 and set(written["utterances"]) == {"train", "dev", "test"}
     assert sorted(u.key for u in expert.splits["test"]) == written["utterances"]["test"]
     wavs, targets, keys = next(iter(expert.get_dataloader("dev")))
     assert len(wavs) == len(keys) == len(targets) and all(len(w) >= 16000 for w in wavs)
@@ -37,7 +37,7 @@ def test_builds_splits_and_records_them(synth_root, tmp_path):
 def test_a_changed_split_is_refused_in_the_same_experiment(synth_root, tmp_path):
     DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
     with pytest.raises(CorpusError, match="split.json records a different split"):
-        DownstreamExpert(40, 160, conf(synth_root("emodb"), split=1), str(tmp_path / "exp"))
+        DownstreamExpert(40, 160, conf(synth_root("emodb"), split_seed=1), str(tmp_path / "exp"))
 
 
 def test_unknown_label_names_file_and_label_unless_mapped_or_dropped(synth_root, tmp_path):

@@ -90,7 +90,7 @@ def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
 @pytest.mark.parametrize("seed", [0, 1])
 def test_leave_one_session_out(synth_root, fold, seed):
     utts = iemocap.prepare(synth_root("iemocap")).utterances
-    splits, description = leave_one_session_out(utts, datarc("iemocap4", "", fold=fold, split=seed))
+    splits, description = leave_one_session_out(utts, datarc("iemocap4", "", fold=fold, split_seed=seed))
     check_disjoint(splits)  # no speaker in two splits
     sessions = {name: {u.split for u in part} for name, part in splits.items()}
     speakers = {name: {u.speaker for u in part} for name, part in splits.items()}
@@ -99,13 +99,13 @@ def test_leave_one_session_out(synth_root, fold, seed):
     assert sessions["dev"] <= sessions["train"]  # the validation speaker's partner trains
     assert len(speakers["train"]) == 7 and sum(map(len, splits.values())) == len(utts)
     assert description["fold"] == fold and description["speakers"]["dev"] == sorted(speakers["dev"])
-    again, _ = leave_one_session_out(utts, datarc("iemocap4", "", fold=fold, split=seed))
+    again, _ = leave_one_session_out(utts, datarc("iemocap4", "", fold=fold, split_seed=seed))
     assert {u.speaker for u in again["dev"]} == speakers["dev"]
 
 
 def test_validation_speaker_depends_on_the_seed_and_fold_is_checked(synth_root):
     utts = iemocap.prepare(synth_root("iemocap")).utterances
-    drawn = {leave_one_session_out(utts, {"fold": 1, "split": s})[1]["speakers"]["dev"][0] for s in range(8)}
+    drawn = {leave_one_session_out(utts, {"fold": 1, "split_seed": s})[1]["speakers"]["dev"][0] for s in range(8)}
     assert len(drawn) > 1
     with pytest.raises(CorpusError, match="datarc.fold=6, but the corpus has 5 sessions"):
         leave_one_session_out(utts, {"fold": 6})

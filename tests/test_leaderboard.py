@@ -76,7 +76,7 @@ def test_folds_are_averaged_within_a_seed_then_mean_and_std_across_seeds(tmp_pat
     # not the std over all ten rows: the order of averaging matters
     assert got["std"] != pytest.approx(100 * statistics.stdev([*wf1[1].values(), *wf1[2].values()]), abs=1e-3)
     assert got["n_seeds"] == 2
-    assert "seed 3 left out, it lacks fold 5, split 0" in text
+    assert "seed 3 left out, it lacks fold 5, split seed 0" in text
 
 
 def test_tables_have_the_papers_shape_and_missing_cells_stay_missing(tmp_path):
@@ -89,7 +89,7 @@ def test_tables_have_the_papers_shape_and_missing_cells_stay_missing(tmp_path):
     daic_row(rows, "care_acoustic", 0.7, category="base")
     classification_row(rows, "emodb", "fbank_no_cmvn", 0.4, n=40, category=None)  # no benchmark block
     y = np.random.default_rng(0).normal(size=(40, 3))
-    write_row(rows / "care" / "msp", "msp_improv", "care", y.tolist(), (0.8 * y).tolist(), fold=0, split=0)
+    write_row(rows / "care" / "msp", "msp_improv", "care", y.tolist(), (0.8 * y).tolist(), fold=0, split_seed=0)
     text, written = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
     out = tmp_path / "out"
 
@@ -406,7 +406,7 @@ def test_clusters_are_resampled_named_and_few_of_them_are_marked(tmp_path):
     emodb, meld = cell(t2, "care", "EmoDB"), cell(t2, "care", "MELD")
     assert (emodb["resampling_unit"], emodb["min_clusters_per_test_set"]) == ("speaker", 2)
     assert (meld["resampling_unit"], meld["min_clusters_per_test_set"]) == ("dialogue", 30)
-    assert "EmoDB: metric weighted_f1; 1 fold(s) or split(s) per seed; 1 seed(s); resampled by speaker (2 per test set)" in text
+    assert "EmoDB: metric weighted_f1; 1 fold(s) or split seed(s) per seed; 1 seed(s); resampled by speaker (2 per test set)" in text
     md = (tmp_path / "out" / "table2.md").read_text()
     lines = md.splitlines()
     header = [c.strip() for c in lines[2].strip("|").split("|")]
@@ -450,10 +450,10 @@ def test_a_seed_missing_one_seeded_split_is_left_out_and_said_so(tmp_path):
         for split in (0, 1):
             made[seed, split] = write_row(rows / f"s{seed}-{split}", "emodb", "care", labels(60, 7, split),
                                           predict(labels(60, 7, split), 0.6 + 0.1 * seed, 7, seed=split),
-                                          seed=seed, split=split)
+                                          seed=seed, split_seed=split)
     made[2, 1].unlink()
     text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
-    assert "care, EmoDB: seed 2 left out, it lacks split 1" in text
+    assert "care, EmoDB: seed 2 left out, it lacks split seed 1" in text
     got = cell(table_csv(tmp_path / "out"), "care", "EmoDB")
     assert got["n_seeds"] == 1
 

@@ -55,7 +55,7 @@ def simulated_rows(rng: np.random.Generator, by_utterance: bool) -> list[Row]:
             outputs = np.where(right, targets, 1 - targets).tolist()
             metrics = objective.metrics(true=targets.tolist(), pred=outputs)
             data = {"task": TASK, "metrics": metrics, "primary_metric": "weighted_f1", "seed": seed,
-                    "protocol": {"split": 0}, "upstream": {"name": system}, "benchmark": {"label": system},
+                    "protocol": {"split_seed": 0}, "upstream": {"name": system}, "benchmark": {"label": system},
                     "resampling": {"unit": "utterance" if by_utterance else "speaker"}}
             rows.append(Row(Path(f"/sim/{system}/seed{seed}"), data, keys, targets.tolist(), outputs, list(units)))
     return rows

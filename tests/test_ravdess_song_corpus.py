@@ -111,7 +111,7 @@ def test_synthetic_corpus_is_in_the_owners_layout(synth_root):
 @pytest.mark.parametrize("seed", range(5))
 def test_no_singer_in_two_splits(synth_root, seed):
     utts = ravdess.prepare(synth_root("ravdess_song")).utterances
-    splits, description = speaker_independent(utts, {**DATARC, "split": seed})
+    splits, description = speaker_independent(utts, {**DATARC, "split_seed": seed})
     check_disjoint(splits)
     singers = {name: {u.speaker for u in part} for name, part in splits.items()}
     assert not (singers["train"] & singers["dev"] or singers["train"] & singers["test"] or singers["dev"] & singers["test"])

@@ -45,4 +45,15 @@ def test_check_disjoint_catches_a_shared_speaker(tmp_path):
 def test_too_few_speakers(utterances):
     few = [u for u in utterances if u.speaker in ("03", "08", "09")]
     with pytest.raises(CorpusError, match="needs at least 5"):
-        speaker_independent(few, {**DATARC, "split": 0})
+        speaker_independent(few, {**DATARC, "split_seed": 0})
+
+
+def test_the_seed_of_a_draw_is_split_seed_and_its_earlier_name_still_reads(capsys):
+    from care_superb.downstream import splits as s
+
+    assert s.split_seed({"split_seed": 3}) == 3 and s.split_seed({}) == 0
+    s._warned.clear()
+    assert s.split_seed({"split": 2, "split_seed": 0}) == 2  # an old -o override wins over the config's default
+    assert s.split_seed({"split": 2}) == 2
+    out = capsys.readouterr().out + capsys.readouterr().err
+    assert out.count("datarc.split is deprecated") == 1 and "datarc.split_seed" in out

@@ -7,12 +7,12 @@ from care_superb.downstream.registry import Task
 def avec2017(utterances, datarc):
     """The scored list is the parser's ``datarc.corpus.test_list``. ``dev`` (default, where CARE
     reports): test on the AVEC 2017 dev list, select on ``valid_fraction`` of the train list's
-    participants (per class, seed ``split``). ``test``: the challenge's own partition, the train,
+    participants (per class, seed ``split_seed``). ``test``: the challenge's own partition, the train,
     dev and test lists as they are."""
     test_list = (datarc.get("corpus") or {}).get("test_list", "dev")
     if test_list == "test":
         drawn, description = splits.official(utterances, datarc)
-        description = {**description, "split": int(datarc.get("split", 0))}  # seeds the segment draw
+        description = {**description, "split_seed": splits.split_seed(datarc)}  # seeds the segment draw
     else:
         drawn, description = splits.official_split_held_out_dev(
             utterances, {**datarc, "train_split": "train", "test_split": "dev"})
