@@ -71,29 +71,26 @@ def build_random(bench: Benchmark) -> Benchmark:
 
 def task_utterances(cell: cells_mod.Cell, memo: dict) -> list:
     """The utterances the cell's expert will use (all three splits), parsed and split as it does."""
-    from care_superb.downstream.expert import prepare_utterances
-    from care_superb.downstream.registry import TASKS
+    from care_superb.downstream.expert import task_splits
 
     conf = cell.config["downstream_expert"]
     key = json.dumps([cell.task, conf["datarc"], conf.get("objective")], sort_keys=True, default=str)
     if key not in memo:
-        spec = TASKS[cell.task]
-        objective = spec.objective(**(conf.get("objective") or {}))
-        parsed = prepare_utterances(spec, dict(conf["datarc"]), objective)
-        splits, _ = spec.protocol(parsed.utterances, dict(conf["datarc"]))
-        memo[key] = [u for split in splits.values() for u in split]
+        memo[key] = [u for split in task_splits(cell.task, conf).splits.values() for u in split]
     return memo[key]
 
 
 def plan(bench: Benchmark, cells: list, retry_failed: bool) -> tuple[list, dict]:
     """The cells to run, and for each the utterances it uses. Every problem stops the run here."""
-    from care_superb.benchmark.cached_engine import check_config
+    from care_superb.benchmark.cached_engine import check_config, check_upstream
 
     todo = [c for c in cells if not c.done() and (retry_failed or not c.failed())]
     problems, memo, used = [], {}, {}
     if bench.engine == "cached":
         for task in {c.task: c for c in todo}.values():
             problems += check_config(task.config, f"{bench.path}: tasks.{task.task}")
+        for name in sorted({c.upstream.name for c in todo}):
+            problems += check_upstream(name, f"{bench.path}: upstreams")
     for cell in todo:
         try:
             used[cell.id] = task_utterances(cell, memo)

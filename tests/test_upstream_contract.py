@@ -13,7 +13,7 @@ import pytest
 import torch
 
 from baseline_helpers import padded_vs_alone, utterances
-from care_superb.upstream import hub_entries
+from care_superb.upstream import S3PRL_LOCAL, S3PRL_PADDED_EQUALS_ALONE, hub_entries, padded_equals_alone
 from care_superb.upstream.baselines import random_checkpoints
 
 torch.set_num_threads(1)
@@ -72,6 +72,33 @@ def test_contract(name, built, monkeypatch):
 
     diff, padding = padded_vs_alone(upstream, utterances(1.0, 1.013, 1.6, 1.0, seed=14))
     assert diff < 1e-5 and padding == 0.0
+    assert padded_equals_alone(name) is True  # what the cached engine reads
+
+
+@pytest.mark.parametrize("name", sorted(S3PRL_PADDED_EQUALS_ALONE))
+def test_s3prls_own_names_batch_as_declared(name, random_checkpoint, tmp_path):
+    """The declaration the cached engine reads, checked both ways for each of s3prl's names."""
+    from care_superb.plug import plug
+    from care_superb.upstream.hf_speech.owner import folder_to_owner
+
+    plug()
+    import s3prl.hub
+
+    if name in S3PRL_LOCAL:
+        family = S3PRL_LOCAL[name][1]
+        owner = folder_to_owner(random_checkpoint(family), tmp_path / f"{family}.pt")
+        upstream = getattr(s3prl.hub, name)(ckpt=str(owner))
+    else:
+        upstream = getattr(s3prl.hub, name)()
+    diff, padding = padded_vs_alone(upstream.eval(), utterances(1.0, 1.013, 1.6, 1.0, seed=14))
+    if S3PRL_PADDED_EQUALS_ALONE[name]:
+        assert diff < 1e-5 and padding == 0.0
+    else:
+        assert diff > 1e-3
+
+
+def test_a_name_never_checked_is_not_declared_either_way():
+    assert padded_equals_alone("apc") is None and padded_equals_alone("wavlm_local") is False
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))

@@ -29,7 +29,33 @@ S3PRL_LOCAL = {
     "data2vec_local": ("s3prl.upstream.data2vec.hubconf", "data2vec"),
 }
 
+# Whether a padded batch gives every utterance what it gets alone (to 1e-5), for s3prl's own names
+# that were checked (tests/test_upstream_contract.py checks every entry, both ways). Every name of
+# HUBCONFS does: the contract test holds each to it. The cached engine serves only names that do.
+S3PRL_PADDED_EQUALS_ALONE = {
+    "fbank_no_cmvn": True,
+    "fbank": True,
+    # s3prl's forwards of the owners' models run the padding through a GroupNorm over time
+    # (WavLM-, HuBERT-base's first convolution) or a stack of positional convolutions (data2vec).
+    "wavlm_local": False,
+    "hubert_local": False,
+    "data2vec_local": False,
+}
+
 _LOADED: dict[str, dict] = {}
+
+
+def registered_names() -> list[str]:
+    """The names ``HUBCONFS`` add to ``s3prl.hub`` (without building any of them)."""
+    return [name for module_name in HUBCONFS for name in importlib.import_module(module_name).__all__]
+
+
+def padded_equals_alone(name: str) -> bool | None:
+    """Whether ``-u name`` gives each utterance of a padded batch what it gets alone; None when
+    that was never checked."""
+    if name in S3PRL_PADDED_EQUALS_ALONE:
+        return S3PRL_PADDED_EQUALS_ALONE[name]
+    return True if name in registered_names() else None
 
 
 def hub_entries() -> dict[str, Callable]:
