@@ -13,8 +13,8 @@ it was averaged over (``kept``), how many the upstream gives it alone (``frames`
 count (``expected``); the cached engine rescales each batch exactly as s3prl's count does
 (``pooled_for_batch``). An entry never depends on the other utterances of its extraction batch.
 
-Layout: ``<cache>/<unit>/`` per upstream and checkpoint (``unit.json`` says which, with the
-upstream's provenance), holding ``shard-*.pt`` files written under a temporary name and renamed,
+Layout: ``<cache>/<unit>/`` per upstream, checkpoint and the code and library versions that make
+its features (``code_key.py``; ``unit.json`` says which, with the upstream's provenance), holding ``shard-*.pt`` files written under a temporary name and renamed,
 each with a checksum. Entries are keyed by the audio file's content hash, the segment's start and
 end, and the audio settings, so a moved corpus keeps its cache and a changed file does not.
 """
@@ -99,9 +99,11 @@ class Unit:
     normalize: bool
 
     def key(self, hashes: FileHashes) -> dict:
+        from care_superb.benchmark.code_key import code_key
+
         return {"name": self.name, "ckpt_sha256": tree_hash(self.ckpt, hashes),
                 "model_config_sha256": tree_hash(self.model_config, hashes) if self.model_config else None,
-                "normalize": self.normalize, "feature_selection": "hidden_states"}
+                "normalize": self.normalize, "feature_selection": "hidden_states", "code": code_key(self.name)}
 
     def folder(self, root: Path, hashes: FileHashes) -> Path:
         digest = hashlib.sha256(json.dumps(self.key(hashes), sort_keys=True).encode()).hexdigest()[:16]

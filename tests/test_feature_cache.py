@@ -123,11 +123,70 @@ def test_the_key_follows_content_not_paths(tmp_path, utterances):
     assert items_for([Utterance("a", moved, "x", "s")], AUDIO, FileHashes(tmp_path))[0].uid != first.uid
     ckpt = tmp_path / "w.pt"
     ckpt.write_bytes(b"1")
-    one = Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
+    one = Unit("care_local", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
     ckpt.write_bytes(b"2")
-    assert Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path)) != one
-    assert Unit("x", str(ckpt), None, True).folder(tmp_path, FileHashes(tmp_path)) != \
-        Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
+    assert Unit("care_local", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path)) != one
+    assert Unit("care_local", str(ckpt), None, True).folder(tmp_path, FileHashes(tmp_path)) != \
+        Unit("care_local", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
+
+
+TOY_HUBCONF = """
+from toy_upstream.expert import forward_scale
+
+
+def toy_upstream(ckpt=None, **kwargs):
+    return forward_scale
+"""
+
+
+def test_a_fix_to_the_upstreams_code_or_another_library_version_changes_the_key(tmp_path, monkeypatch):
+    """The key holds the source of what the hub entry runs (followed through its imports) and the
+    versions of the libraries it imports: a fixed forward never reuses the old vectors."""
+    import importlib.metadata
+    import sys
+
+    import s3prl.hub
+
+    from care_superb.benchmark import code_key
+    from care_superb.plug import plug
+
+    plug()
+    package = tmp_path / "toy_upstream"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "hubconf.py").write_text(TOY_HUBCONF)
+    (package / "expert.py").write_text("import torch\n\nforward_scale = 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from toy_upstream.hubconf import toy_upstream
+
+    monkeypatch.setattr(s3prl.hub, "toy_upstream", toy_upstream, raising=False)
+
+    def folder() -> str:
+        code_key.code_key.cache_clear()
+        return Unit("toy_upstream", None, None, False).folder(tmp_path, FileHashes(tmp_path)).name
+
+    first = folder()
+    assert folder() == first
+    assert code_key.code_key("toy_upstream")["libraries"]["torch"] == importlib.metadata.version("torch")
+    (package / "expert.py").write_text("import torch\n\nforward_scale = 2.0  # the fix\n")
+    fixed = folder()
+    assert fixed != first
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda d: "9.9" if d == "torch" else real(d))
+    assert folder() not in (first, fixed)
+    sys.modules.pop("toy_upstream.hubconf", None)
+    code_key.code_key.cache_clear()
+
+
+def test_the_key_covers_each_upstreams_forward_and_the_extraction():
+    from care_superb.benchmark.code_key import EXTRACTION, code_closure, entry_modules
+
+    for name, forward in [("care_local", "care_superb.upstream.care.model"),
+                          ("hf_wavlm", "care_superb.upstream.hf_speech.expert"),
+                          ("fbank_no_cmvn", "s3prl.upstream.baseline.extracter")]:
+        files, libraries = code_closure([*entry_modules(name), *EXTRACTION])
+        assert {forward, "care_superb.benchmark.extract", "care_superb.downstream.audio"} <= set(files), name
+        assert {"torch", "torchaudio"} <= libraries and (name == "fbank_no_cmvn" or "transformers" in libraries), name
 
 
 def test_equal_length_batches_are_what_keeps_s3prls_own_wavlm_batch_independent(tmp_path, utterances,
