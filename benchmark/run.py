@@ -125,8 +125,10 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
 
     # Batches over what any unit lacks, so that each audio file is read once for all of them.
     lacking: dict[Unit, set] = {}
+    verified: dict[Unit, set] = {}  # shards checked against their checksums in this run
     for unit, items in units.items():
         present = Store(folders[unit]).scan()
+        verified[unit] = {shard.name for shard in present.values()}
         wanted = {it.uid for it in items}
         lacking[unit] = wanted - set(present)
         print(f"[bench] cache {unit.name} ({folders[unit].name}): {len(wanted) - len(lacking[unit])} of "
@@ -151,14 +153,17 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
                              "\nRun the same command again: what was extracted is kept.")
         totals: dict[str, dict] = {}
         for result in (r for job in submitted for r in job.result()):
-            entry = totals.setdefault(result["unit"], {"utterances": 0, "audio_seconds": 0.0, "forward_seconds": 0.0})
+            entry = totals.setdefault(result["unit"], {"utterances": 0, "forwards": 0, "audio_seconds": 0.0,
+                                                       "forward_seconds": 0.0})
             for key in entry:
                 entry[key] += result[key]
         for name, entry in totals.items():
             print(f"[bench] extracted {entry['utterances']} utterances ({entry['audio_seconds']:.0f} s of audio) with "
-                  f"{name}: {entry['audio_seconds'] / max(entry['forward_seconds'], 1e-9):.0f} s of audio per second "
-                  f"of its forward")
+                  f"{name} in batches of {entry['utterances'] / max(entry['forwards'], 1):.1f} on average: "
+                  f"{entry['audio_seconds'] / max(entry['forward_seconds'], 1e-9):.0f} s of audio per second of its "
+                  f"forward")
     for unit, folder in folders.items():
+        Store(folder).scan(verified[unit], quiet=True)  # checks the new shards, indexes all for the cells
         size, count = Store(folder).size()
         meta = Store(folder).meta
         if count:
