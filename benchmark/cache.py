@@ -14,9 +14,12 @@ count (``expected``); the cached engine rescales each batch exactly as s3prl's c
 (``pooled_for_batch``). An entry never depends on the other utterances of its extraction batch.
 
 Layout: ``<cache>/<unit>/`` per upstream, checkpoint and the code and library versions that make
-its features (``code_key.py``; ``unit.json`` says which, with the upstream's provenance), holding ``shard-*.pt`` files written under a temporary name and renamed,
-each with a checksum. Entries are keyed by the audio file's content hash, the segment's start and
-end, and the audio settings, so a moved corpus keeps its cache and a changed file does not.
+its features (``code_key.py``; ``unit.json`` says which, with the upstream's provenance), holding
+``shard-*.pt`` files written under a temporary name and renamed, each with a checksum, and
+``index.json`` (uid -> shard, with each shard's size and time), written by ``Store.scan`` once it
+has checked every shard, so that a cell opens only its own shards. Entries are keyed by the audio
+file's content hash, the segment's start and end, and the audio settings, so a moved corpus keeps
+its cache and a changed file does not.
 """
 from __future__ import annotations
 
