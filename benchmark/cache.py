@@ -13,10 +13,13 @@ it was averaged over (``kept``), how many the upstream gives it alone (``frames`
 count (``expected``); the cached engine rescales each batch exactly as s3prl's count does
 (``pooled_for_batch``). An entry never depends on the other utterances of its extraction batch.
 
-Layout: ``<cache>/<unit>/`` per upstream and checkpoint (``unit.json`` says which, with the
-upstream's provenance), holding ``shard-*.pt`` files written under a temporary name and renamed,
-each with a checksum. Entries are keyed by the audio file's content hash, the segment's start and
-end, and the audio settings, so a moved corpus keeps its cache and a changed file does not.
+Layout: ``<cache>/<unit>/`` per upstream, checkpoint and the code and library versions that make
+its features (``code_key.py``; ``unit.json`` says which, with the upstream's provenance), holding
+``shard-*.pt`` files written under a temporary name and renamed, each with a checksum, and
+``index.json`` (uid -> shard, with each shard's size and time), written by ``Store.scan`` once it
+has checked every shard, so that a cell opens only its own shards. Entries are keyed by the audio
+file's content hash, the segment's start and end, and the audio settings, so a moved corpus keeps
+its cache and a changed file does not.
 """
 from __future__ import annotations
 
@@ -33,6 +36,7 @@ from tqdm import tqdm
 SHARD_FORMAT = "care-superb/feature-shard"
 SHARD_VERSION = 1
 UNIT_FILE = "unit.json"
+INDEX_FILE = "index.json"
 
 
 class CacheError(RuntimeError):
@@ -99,9 +103,11 @@ class Unit:
     normalize: bool
 
     def key(self, hashes: FileHashes) -> dict:
+        from care_superb.benchmark.code_key import code_key
+
         return {"name": self.name, "ckpt_sha256": tree_hash(self.ckpt, hashes),
                 "model_config_sha256": tree_hash(self.model_config, hashes) if self.model_config else None,
-                "normalize": self.normalize, "feature_selection": "hidden_states"}
+                "normalize": self.normalize, "feature_selection": "hidden_states", "code": code_key(self.name)}
 
     def folder(self, root: Path, hashes: FileHashes) -> Path:
         digest = hashlib.sha256(json.dumps(self.key(hashes), sort_keys=True).encode()).hexdigest()[:16]
@@ -162,35 +168,54 @@ class Store:
     def shards(self) -> list[Path]:
         return sorted(self.folder.glob("shard-*.pt"))
 
-    def scan(self, verify: bool = True, quiet: bool = False) -> dict[str, Path]:
-        """uid -> shard for every readable shard. A corrupt shard, or one left half-written by a
+    def scan(self, verified: set[str] = frozenset(), quiet: bool = False) -> dict[str, Path]:
+        """uid -> shard for every readable shard, each checked against its checksum (but those
+        named in ``verified``: checked earlier in this process); then writes ``index.json``, which
+        the cells read instead of every shard. A corrupt shard, or one left half-written by a
         killed run, is removed with a message: its utterances count as missing and are redone."""
         present: dict[str, Path] = {}
+        index: dict[str, dict] = {}
         for leftover in self.folder.glob(".shard-*.tmp"):
             if not quiet:
                 tqdm.write(f"[cache] removing {leftover.name}, a shard a killed extraction left half-written")
             leftover.unlink(missing_ok=True)
         for shard in self.shards():
             try:
-                payload = read_shard(shard, verify=verify)
+                payload = read_shard(shard, verify=shard.name not in verified)
             except CacheError as err:
                 tqdm.write(f"[cache] {err}; removing it, its utterances will be extracted again")
                 shard.unlink(missing_ok=True)
                 continue
             for uid in payload["uids"]:
                 present[uid] = shard
+            index[shard.name] = {**_stamp(shard), "uids": list(payload["uids"])}
+        if index or (self.folder / INDEX_FILE).exists():
+            write_atomic_text(self.folder / INDEX_FILE, json.dumps({"shards": index}))
         return present
 
     def load(self, uids: list[str]) -> "Table":
         """The entries of ``uids`` as one table; CacheError when some are missing or a shard is bad.
-        Only the shards holding some of them are read in full (and checked)."""
+        Only the shards holding some of them are read. With the index the last ``scan`` wrote,
+        nothing else is opened and no checksum is computed again (a shard changed since, in size
+        or time, is an error); without it, every shard's list is read and the shards used are
+        checked."""
         wanted = set(uids)
         rows: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
-        for shard in self.shards():
+        index = self._index()
+        if index is not None and wanted <= {uid for entry in index.values() for uid in entry["uids"]}:
+            holding = [(self.folder / name, entry) for name, entry in index.items() if not wanted.isdisjoint(entry["uids"])]
+        else:
+            holding = [(shard, None) for shard in self.shards()]
+        for shard, entry in holding:
             try:
-                if wanted.isdisjoint(read_shard(shard, verify=False)["uids"]):
-                    continue
-                payload = read_shard(shard)
+                if entry is not None:
+                    if not shard.is_file() or _stamp(shard) != {k: entry[k] for k in ("bytes", "mtime_ns")}:
+                        raise CacheError(f"{shard}: cache shard changed or went missing since the cache was checked")
+                    payload = read_shard(shard, verify=False)
+                else:
+                    if wanted.isdisjoint(read_shard(shard, verify=False)["uids"]):
+                        continue
+                    payload = read_shard(shard)
             except CacheError as err:
                 raise CacheError(f"{err}. Run `care-superb bench` again: it detects the bad shard and "
                                  f"extracts its utterances again") from err
@@ -203,6 +228,12 @@ class Store:
                              f"run `care-superb bench` on the benchmark file to extract them (the corpus changed?)")
         order = list(dict.fromkeys(uids))
         return Table(order, torch.stack([rows[u][0] for u in order]), torch.stack([rows[u][1] for u in order]))
+
+    def _index(self) -> dict | None:
+        try:
+            return json.loads((self.folder / INDEX_FILE).read_text())["shards"]
+        except (OSError, ValueError, KeyError):
+            return None
 
     def size(self) -> tuple[int, int]:
         """(bytes on disk, utterances) of the whole folder."""
@@ -231,6 +262,11 @@ class Table:
         frames, kept, expected = self.counts[rows, 0], self.counts[rows, 1], self.counts[rows, 2]
         count = torch.minimum(expected, frames.max())
         return self.pooled[rows] * (kept.to(self.pooled.dtype) / count.to(self.pooled.dtype))[:, None, None]
+
+
+def _stamp(path: Path) -> dict:
+    stat = path.stat()
+    return {"bytes": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 def write_atomic_text(path: Path, text: str) -> None:

@@ -80,6 +80,32 @@ def check_config(config: dict, where: str) -> list[str]:
     return problems
 
 
+def check_upstream(name: str, where: str) -> list[str]:
+    """Why the cached engine cannot serve ``-u name`` (empty: it can). It extracts each utterance
+    in a padded batch and stores what it gets alone; that is what s3prl's runner gives it only
+    when a padded batch gives every utterance what it gets alone (``upstream.padded_equals_alone``).
+    Otherwise s3prl's features depend on the batch mates, and no per-utterance cache reproduces
+    them: the cell would not be the row the s3prl engine writes."""
+    from care_superb.upstream import padded_equals_alone
+
+    exact = padded_equals_alone(name)
+    if exact:
+        return []
+    engine = "run it with the s3prl engine (engine: s3prl, or `care-superb bench FILE --engine s3prl`)"
+    if exact is None:
+        return [f"{where}: upstream {name} was never checked to give each utterance of a padded batch what it "
+                f"gets alone, which the cached engine needs; {engine}, or check it as tests/"
+                f"test_upstream_contract.py does and declare it (care_superb.upstream.S3PRL_OWN_PADDED_EQUALS_ALONE)"]
+    hint = ""
+    if name.endswith("_local") and name[:-len("_local")] in ("wavlm", "hubert", "data2vec"):
+        family = name[:-len("_local")]
+        hint = (f", or convert the checkpoint to a Hugging Face folder (`care-superb baseline-convert CKPT FOLDER`) "
+                f"and use hf_{family}, which gives every utterance what it gets alone")
+    return [f"{where}: upstream {name} gives an utterance of a padded batch other features than it gets alone (its "
+            f"front end sees the padding), so in s3prl's runner they depend on its batch mates and no cache can "
+            f"reproduce them; {engine}{hint}"]
+
+
 def _runner_class():
     from s3prl.downstream.runner import Runner
     from s3prl.upstream.interfaces import Featurizer

@@ -39,13 +39,13 @@ def main() -> int:
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from care_superb.benchmark.spec import task_config
-    from care_superb.downstream.registry import TASKS
+    from care_superb.benchmark.spec import merge, task_config
+    from care_superb.downstream.expert import task_splits
     from care_superb.upstream.care.checkpoint import load_checkpoint
 
-    task = TASKS["emodb"]
-    datarc = task_config("emodb")["downstream_expert"]["datarc"]  # the task's own split
-    splits, _ = task.protocol(task.corpus.prepare(args.root).utterances, datarc)
+    # The task's own split, drawn as its expert draws it.
+    conf = merge(task_config("emodb"), {"downstream_expert": {"datarc": {"root": args.root}}})["downstream_expert"]
+    splits = task_splits("emodb", conf).splits
     utterances = splits["train"] + splits["test"]
     labels = np.array([u.label for u in utterances])
     is_test = np.array([i >= len(splits["train"]) for i in range(len(utterances))])

@@ -1,12 +1,13 @@
 """Filling the feature cache: each upstream's forward once per utterance.
 
 Planning (in the ``bench`` process) finds, per cache unit, the utterances its cells use and which
-of them the cache lacks, and cuts those into batches of *equal-length* utterances: no batch has
-padding, so what an utterance gets never depends on the others in its batch (s3prl's own
-WavLM/HuBERT-base forwards normalise their first convolution over the padding). The batches are
-formed the same way from any set of missing utterances, so an extraction resumed after a kill
-redoes exactly the batches that were lost. Jobs (``executor.py``) each take a share of the
-batches and write shards as they go.
+of them the cache lacks, and cuts those into batches of similar length: sorted by length (then
+uid), ``batch_size`` at a time, padded. The cached engine serves only upstreams whose padded batch
+gives every utterance what it gets alone (``cached_engine.check_upstream``), so an utterance's
+vectors do not depend on its batch mates; they are what it gets alone, to float rounding (tested
+to 1e-5 against extraction one utterance at a time). The batches are formed the same way from
+any set of missing utterances, so an extraction resumed after a kill redoes exactly the batches
+that were lost. Jobs (``executor.py``) each take a share of the batches and write shards as they go.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from care_superb.benchmark.cache import FileHashes, Store, Unit, utterance_id, write_shard
+from care_superb.benchmark.cache import CacheError, FileHashes, Store, Unit, utterance_id, write_shard
 from care_superb.downstream.audio import load_audio
 
 
@@ -65,19 +66,10 @@ def items_for(utterances, audio: dict, hashes: FileHashes) -> list[Item]:
 
 
 def batches(items: list[Item], batch_size: int) -> list[list[Item]]:
-    """Equal-length groups cut into batches, in a canonical order (length, then uid): the same
-    missing utterances always give the same batches."""
-    unique = {it.uid: it for it in items}
-    ordered = sorted(unique.values(), key=lambda it: (it.samples, it.uid))
-    out, group = [], []
-    for item in ordered:
-        if group and (item.samples != group[0].samples or len(group) == batch_size):
-            out.append(group)
-            group = []
-        group.append(item)
-    if group:
-        out.append(group)
-    return out
+    """Batches of ``batch_size`` utterances of similar length, in a canonical order (length, then
+    uid): the same missing utterances always give the same batches."""
+    ordered = sorted({it.uid: it for it in items}.values(), key=lambda it: (it.samples, it.uid))
+    return [ordered[i:i + batch_size] for i in range(0, len(ordered), batch_size)]
 
 
 # -- in the job ------------------------------------------------------------------------------------
@@ -96,8 +88,12 @@ class Extractor:
         import s3prl.hub
         from s3prl.upstream.interfaces import Featurizer
 
+        from care_superb.benchmark.cached_engine import check_upstream
         from care_superb.upstream import loaded_upstream
 
+        problems = check_upstream(self.unit.name, "feature cache")
+        if problems:
+            raise CacheError(problems[0])
         entry = getattr(s3prl.hub, self.unit.name)
         self.upstream = entry(ckpt=self.unit.ckpt, model_config=self.unit.model_config, refresh=False).to(self.device)
         self.upstream.eval()
@@ -110,8 +106,11 @@ class Extractor:
         self.normalize = bool(self.unit.normalize and self.layers > 1)
 
     def meta(self) -> dict:
+        from care_superb.benchmark.code_key import code_key
+
         return {"unit": self.unit.__dict__, "layers": self.layers, "dim": int(self.featurizer.output_dim),
-                "downsample_rate": self.rate, "normalize_applied": self.normalize, "provenance": self.provenance}
+                "downsample_rate": self.rate, "normalize_applied": self.normalize, "provenance": self.provenance,
+                "code": code_key(self.unit.name)}
 
     @torch.no_grad()
     def states(self, wavs: list[torch.Tensor]) -> torch.Tensor:
@@ -120,17 +119,27 @@ class Extractor:
         return torch.stack(list(feature)) if isinstance(feature, (list, tuple)) else feature[None]
 
     @torch.no_grad()
-    def pool(self, stacked: torch.Tensor, samples: int) -> tuple[torch.Tensor, list[int]]:
-        """B x L x D means over the frames s3prl keeps of an utterance alone, and the counts."""
-        frames = stacked.shape[2]
-        expected = round(samples / self.rate)
-        if abs(frames - expected) >= 5:  # s3prl's Featurizer refuses such an upstream too
-            raise RuntimeError(f"{self.unit.name}: {frames} frames for {samples} samples, but its downsample rate "
-                               f"{self.rate} says {expected} (s3prl's Featurizer tolerates a difference under 5)")
+    def pool(self, stacked: torch.Tensor, lengths: list[int]) -> tuple[torch.Tensor, list[list[int]]]:
+        """B x L x D means over the frames s3prl keeps of each utterance alone, and per utterance
+        (frames, kept, expected, samples). An utterance's own frames are those up to its last
+        frame that is not zero in every state: the upstream gives it alone exactly those, and zeros
+        on the padding after them (the contract every upstream served here is tested on)."""
+        nonzero = stacked.ne(0).any(dim=3).any(dim=0)  # B x T
+        last = nonzero.shape[1] - nonzero.flip(1).long().argmax(dim=1)
         if self.normalize:
             stacked = F.layer_norm(stacked, (stacked.shape[-1],))
-        kept = min(expected, frames)
-        return stacked[:, :, :kept].mean(dim=2).transpose(0, 1).float().cpu(), [frames, kept, expected, samples]
+        vectors, counts = [], []
+        for i, samples in enumerate(lengths):
+            frames = int(last[i]) if bool(nonzero[i].any()) else 0
+            expected = round(samples / self.rate)
+            if abs(frames - expected) >= 5:  # s3prl's Featurizer refuses such an upstream too
+                raise RuntimeError(f"{self.unit.name}: {frames} frames for {samples} samples, but its downsample "
+                                   f"rate {self.rate} says {expected} (s3prl's Featurizer tolerates a difference "
+                                   f"under 5)")
+            kept = min(expected, frames)
+            vectors.append(stacked[:, i, :kept].mean(dim=1))
+            counts.append([frames, kept, expected, samples])
+        return torch.stack(vectors).float().cpu(), counts
 
 
 class Buffer:
@@ -140,10 +149,10 @@ class Buffer:
         self.store, self.shard_size, self.tag, self.written = store, shard_size, store.new_tag(), 0
         self.uids, self.pooled, self.counts = [], [], []
 
-    def add(self, uids: list[str], pooled: torch.Tensor, count: list[int]) -> None:
+    def add(self, uids: list[str], pooled: torch.Tensor, counts: list[list[int]]) -> None:
         self.uids += uids
         self.pooled.append(pooled)
-        self.counts += [count] * len(uids)
+        self.counts += counts
         if len(self.uids) >= self.shard_size:
             self.flush()
 
@@ -158,9 +167,10 @@ class Buffer:
 def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], shard_size: int,
             device: str = "cpu", progress: bool = True, built: dict | None = None) -> list[dict]:
     """One job's share: each batch's audio is read once and given to every unit that lacks some of
-    it (``(unit, cache folder, indices into the batch)``); shards are written every
-    ``shard_size`` utterances per unit. Returns per unit: audio seconds, seconds in the unit's
-    forward, and the job's wall seconds. ``built``: upstreams already built (a speed benchmark)."""
+    it (``(unit, cache folder, indices into the batch)``), one padded forward per unit and batch;
+    shards are written every ``shard_size`` utterances per unit. Returns per unit: utterances,
+    forwards, audio seconds, seconds in the unit's forward, and the job's wall seconds.
+    ``built``: upstreams already built (a speed benchmark)."""
     start = time.perf_counter()
     extractors: dict[Unit, Extractor] = dict(built or {})
     buffers: dict[Unit, Buffer] = {}
@@ -175,18 +185,17 @@ def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], sh
                     extractors[unit] = Extractor(unit, device)
                 buffers[unit] = Buffer(Store(Path(folder)), shard_size)
                 buffers[unit].store.write_meta(extractors[unit].meta())
-                stats[unit] = {"unit": unit.name, "utterances": 0, "audio_seconds": 0.0, "forward_seconds": 0.0}
-            # A length the header did not predict (a rare resampling edge): each such utterance alone.
+                stats[unit] = {"unit": unit.name, "utterances": 0, "forwards": 0, "audio_seconds": 0.0,
+                               "forward_seconds": 0.0}
             group = [wavs[i] for i in indices]
-            parts = [indices] if all(len(w) == len(group[0]) for w in group) else [[i] for i in indices]
-            for part in parts:
-                t0 = time.perf_counter()
-                stacked = extractors[unit].states([wavs[i] for i in part])
-                stats[unit]["forward_seconds"] += time.perf_counter() - t0
-                vectors, count = extractors[unit].pool(stacked, len(wavs[part[0]]))
-                buffers[unit].add([batch[i].uid for i in part], vectors, count)
-                stats[unit]["utterances"] += len(part)
-                stats[unit]["audio_seconds"] += sum(len(wavs[i]) for i in part) / batch[0].audio[0]
+            t0 = time.perf_counter()
+            stacked = extractors[unit].states(group)
+            stats[unit]["forward_seconds"] += time.perf_counter() - t0
+            vectors, counts = extractors[unit].pool(stacked, [len(w) for w in group])
+            buffers[unit].add([batch[i].uid for i in indices], vectors, counts)
+            stats[unit]["utterances"] += len(indices)
+            stats[unit]["forwards"] += 1
+            stats[unit]["audio_seconds"] += sum(len(w) for w in group) / batch[0].audio[0]
         bar.update(len(batch))
     for buffer in buffers.values():
         buffer.flush()

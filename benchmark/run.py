@@ -71,29 +71,26 @@ def build_random(bench: Benchmark) -> Benchmark:
 
 def task_utterances(cell: cells_mod.Cell, memo: dict) -> list:
     """The utterances the cell's expert will use (all three splits), parsed and split as it does."""
-    from care_superb.downstream.expert import prepare_utterances
-    from care_superb.downstream.registry import TASKS
+    from care_superb.downstream.expert import task_splits
 
     conf = cell.config["downstream_expert"]
     key = json.dumps([cell.task, conf["datarc"], conf.get("objective")], sort_keys=True, default=str)
     if key not in memo:
-        spec = TASKS[cell.task]
-        objective = spec.objective(**(conf.get("objective") or {}))
-        parsed = prepare_utterances(spec, dict(conf["datarc"]), objective)
-        splits, _ = spec.protocol(parsed.utterances, dict(conf["datarc"]))
-        memo[key] = [u for split in splits.values() for u in split]
+        memo[key] = [u for split in task_splits(cell.task, conf).splits.values() for u in split]
     return memo[key]
 
 
 def plan(bench: Benchmark, cells: list, retry_failed: bool) -> tuple[list, dict]:
     """The cells to run, and for each the utterances it uses. Every problem stops the run here."""
-    from care_superb.benchmark.cached_engine import check_config
+    from care_superb.benchmark.cached_engine import check_config, check_upstream
 
     todo = [c for c in cells if not c.done() and (retry_failed or not c.failed())]
     problems, memo, used = [], {}, {}
     if bench.engine == "cached":
         for task in {c.task: c for c in todo}.values():
             problems += check_config(task.config, f"{bench.path}: tasks.{task.task}")
+        for name in sorted({c.upstream.name for c in todo}):
+            problems += check_upstream(name, f"{bench.path}: upstreams")
     for cell in todo:
         try:
             used[cell.id] = task_utterances(cell, memo)
@@ -128,8 +125,10 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
 
     # Batches over what any unit lacks, so that each audio file is read once for all of them.
     lacking: dict[Unit, set] = {}
+    verified: dict[Unit, set] = {}  # shards checked against their checksums in this run
     for unit, items in units.items():
         present = Store(folders[unit]).scan()
+        verified[unit] = {shard.name for shard in present.values()}
         wanted = {it.uid for it in items}
         lacking[unit] = wanted - set(present)
         print(f"[bench] cache {unit.name} ({folders[unit].name}): {len(wanted) - len(lacking[unit])} of "
@@ -154,14 +153,17 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
                              "\nRun the same command again: what was extracted is kept.")
         totals: dict[str, dict] = {}
         for result in (r for job in submitted for r in job.result()):
-            entry = totals.setdefault(result["unit"], {"utterances": 0, "audio_seconds": 0.0, "forward_seconds": 0.0})
+            entry = totals.setdefault(result["unit"], {"utterances": 0, "forwards": 0, "audio_seconds": 0.0,
+                                                       "forward_seconds": 0.0})
             for key in entry:
                 entry[key] += result[key]
         for name, entry in totals.items():
             print(f"[bench] extracted {entry['utterances']} utterances ({entry['audio_seconds']:.0f} s of audio) with "
-                  f"{name}: {entry['audio_seconds'] / max(entry['forward_seconds'], 1e-9):.0f} s of audio per second "
-                  f"of its forward")
+                  f"{name} in batches of {entry['utterances'] / max(entry['forwards'], 1):.1f} on average: "
+                  f"{entry['audio_seconds'] / max(entry['forward_seconds'], 1e-9):.0f} s of audio per second of its "
+                  f"forward")
     for unit, folder in folders.items():
+        Store(folder).scan(verified[unit], quiet=True)  # checks the new shards, indexes all for the cells
         size, count = Store(folder).size()
         meta = Store(folder).meta
         if count:

@@ -69,7 +69,7 @@ EXECUTOR_KEYS = {
     "mem_gb": "slurm: memory per job",
     "slurm_additional_parameters": "slurm: anything else submitit passes to sbatch",
 }
-EXTRACTION_KEYS = {"batch_size": "utterances of equal length per forward (default 8)",
+EXTRACTION_KEYS = {"batch_size": "utterances of similar length per padded forward (default 8)",
                    "shard_size": "utterances per cache shard (default 128)"}
 # Settings an upstream entry may not carry: they would give it a different head or data protocol
 # (downstream/comparability.py holds the one key that rows must share to be compared).

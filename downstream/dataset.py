@@ -1,6 +1,7 @@
 """Utterances -> (waveform, target, key) batches for s3prl's runner."""
 from __future__ import annotations
 
+import torch
 from torch.utils.data import BatchSampler, DataLoader, Dataset, RandomSampler, SequentialSampler
 
 from care_superb.downstream.audio import load_audio
@@ -51,11 +52,12 @@ class MinimumBatchSampler(BatchSampler):
 
 
 def make_loader(dataset: UtteranceDataset, batch_size: int, train: bool, num_workers: int, collate_targets,
-                min_batch: int = 1) -> DataLoader:
+                min_batch: int = 1, generator: torch.Generator | None = None) -> DataLoader:
+    """``generator``: the train order's own generator (None: torch's global one)."""
     def collate(items):
         wavs, targets, keys = zip(*items)
         return list(wavs), collate_targets(list(targets)), list(keys)
 
-    sampler = RandomSampler(dataset) if train else SequentialSampler(dataset)
+    sampler = RandomSampler(dataset, generator=generator) if train else SequentialSampler(dataset)
     return DataLoader(dataset, batch_sampler=MinimumBatchSampler(sampler, batch_size, min_batch),
                       num_workers=num_workers, collate_fn=collate)

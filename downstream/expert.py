@@ -11,7 +11,9 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import NamedTuple
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn.utils.rnn import pad_sequence
@@ -39,10 +41,8 @@ class EmotionExpert(nn.Module):
         self.datarc = dict(downstream_expert["datarc"])
         self.expdir = Path(expdir)
         self.args = kwargs
-        # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config.
-        self.objective = self.spec.objective(**(downstream_expert.get("objective") or {}))
-
-        parsed = prepare_utterances(self.spec, self.datarc, self.objective)
+        drawn = task_splits(self.task, downstream_expert)
+        self.objective, parsed = drawn.objective, drawn.parsed
         self.excluded = parsed.excluded
         self.clusters = parsed.clusters
         if parsed.excluded or parsed.notes:
@@ -50,15 +50,18 @@ class EmotionExpert(nn.Module):
                 "task": self.task, "counts": count_reasons(parsed.excluded),
                 "excluded": [{"key": e.key, "reason": e.reason, "detail": e.detail} for e in parsed.excluded],
                 "notes": parsed.notes})
-        self.splits, self.split_description = self.spec.protocol(parsed.utterances, self.datarc)
-        if parsed.partition:  # the corpus's published partition the protocol started from
-            self.split_description = {**self.split_description, "partition": parsed.partition}
-        check_disjoint(self.splits)
+        self.splits, self.split_description = drawn.splits, drawn.description
         self._record_split()
 
         modelrc = downstream_expert.get("modelrc", {})
-        self.head = UtteranceHead(upstream_dim, self.objective.output_dim,
-                                  pooling=modelrc.get("pooling", "mean"), hidden_dim=modelrc.get("hidden_dim", 256))
+        # The head's initialisation and the train order come from --seed alone, not from torch's
+        # global generator: building the upstream (s3prl's runner) or not (the cached engine)
+        # consumes that one differently, and the same seed must mean the same head and batches.
+        self.seed = int(kwargs.get("seed", 1337))  # s3prl's default --seed
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(stream_seed(self.seed, "head"))
+            self.head = UtteranceHead(upstream_dim, self.objective.output_dim, pooling=modelrc.get("pooling", "mean"),
+                                      hidden_dim=modelrc.get("hidden_dim", 256))
         # A buffer, so that it is saved in (and resumed from) s3prl's checkpoints.
         self.register_buffer("best_score", torch.tensor(float("-inf")))
 
@@ -70,8 +73,9 @@ class EmotionExpert(nn.Module):
         dataset = self.items(utts, [self.objective.target(u.label) for u in utts], self.audio_settings())
         # Loader workers only pay off for reading audio (cached items are rows of a table in memory).
         workers = int(self.datarc.get("num_workers", 0)) if isinstance(dataset, UtteranceDataset) else 0
+        order = torch.Generator().manual_seed(stream_seed(self.seed, "train", epoch))
         return make_loader(dataset, int(self.datarc.get("batch_size", 32)), split == "train",
-                           workers, self.objective.collate, self.objective.min_batch)
+                           workers, self.objective.collate, self.objective.min_batch, generator=order)
 
     # What turns a split's utterances into loader items, ``(utterances, targets, audio) -> Dataset``:
     # their waveforms for s3prl's runner; the benchmark's cached engine gives each utterance's
@@ -185,6 +189,38 @@ class EmotionExpert(nn.Module):
         counts = {name: len(self.splits[name]) for name in SPLITS}
         drawn = ", ".join(f"{k} {self.split_description[k]}" for k in ("fold", "split_seed") if k in self.split_description)
         tqdm.write(f"[{self.task}] {drawn or self.split_description['protocol']}: {counts} -> {path}")
+
+
+class Drawn(NamedTuple):
+    objective: object
+    parsed: Parsed
+    splits: dict[str, list[Utterance]]
+    description: dict
+
+
+def task_splits(task: str, downstream_expert: dict) -> Drawn:
+    """What a task's expert trains and evaluates on, from its ``downstream_expert`` block: the
+    objective, the corpus parsed (``prepare_utterances``) and split by the task's protocol. The
+    expert and the benchmark's planning (which extracts features for these utterances) both
+    call this."""
+    spec = TASKS[task]
+    datarc = dict(downstream_expert["datarc"])
+    # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config.
+    objective = spec.objective(**(downstream_expert.get("objective") or {}))
+    parsed = prepare_utterances(spec, datarc, objective)
+    splits, description = spec.protocol(parsed.utterances, datarc)
+    if parsed.partition:  # the corpus's published partition the protocol started from
+        description = {**description, "partition": parsed.partition}
+    check_disjoint(splits)
+    return Drawn(objective, parsed, splits, description)
+
+
+STREAMS = ("head", "train")  # what draws from a seed of its own
+
+
+def stream_seed(seed: int, stream: str, *more: int) -> int:
+    """An independent seed per use of ``--seed`` (numpy's SeedSequence spawns them)."""
+    return int(np.random.SeedSequence([seed, STREAMS.index(stream), *more]).generate_state(1, np.uint64)[0])
 
 
 def prepare_utterances(spec, datarc: dict, objective) -> Parsed:

@@ -103,6 +103,29 @@ def test_the_cached_engine_refuses_attentive_pooling_and_names_the_s3prl_engine(
     assert len(todo) == 1 and len(used[todo[0].id]) == 280
 
 
+def test_the_cached_engine_refuses_upstreams_whose_padded_batch_is_not_each_utterance_alone(tmp_path, synth_root):
+    """s3prl's own wavlm_local runs padding through its GroupNorm: its features in s3prl's runner
+    depend on the batch; a name never checked is refused too. The s3prl engine runs both."""
+    root = synth_root("emodb")
+    ckpt = tmp_path / "WavLM-Base.pt"
+    ckpt.write_bytes(b"")
+    path = write(tmp_path, f"""
+        output: {tmp_path}/out
+        upstreams: [{{name: wavlm_local, ckpt: {ckpt}}}, {{name: apc, label: A}}, {{name: fbank_no_cmvn}}]
+        tasks: {{emodb: {{root: {root}}}}}
+        """)
+    bench = spec.load(path)
+    with pytest.raises(BenchmarkError) as info:
+        plan(bench, cells.expand(bench), retry_failed=False)
+    message = str(info.value)
+    assert message.startswith("2 problem(s) before running")
+    assert "upstream wavlm_local gives an utterance of a padded batch other features" in message
+    assert "--engine s3prl" in message and "use hf_wavlm" in message
+    assert "upstream apc was never checked" in message and "fbank_no_cmvn" not in message
+    s3prl = spec.load(path, engine="s3prl")
+    assert len(plan(s3prl, cells.expand(s3prl), retry_failed=False)[0]) == 3
+
+
 def test_cells_share_one_head_config_and_carry_per_task_checkpoints(tmp_path, synth_root):
     """Every upstream of a task trains with the same config; an upstream differs only by what it
     loads (SONAR's per-language encoders); folds x split seeds x seeds give the cells."""

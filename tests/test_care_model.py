@@ -146,8 +146,8 @@ def test_padded_batch_equals_each_utterance_alone(feat_extract_norm):
                 assert torch.count_nonzero(b[i, frames:]) == 0
 
 
-def test_group_norm_would_see_padding_without_the_per_length_feature_extractor():
-    """The reason for the per-length CNN: run batched, the padding changes the features."""
+def test_group_norm_would_see_padding_without_the_per_length_first_layer():
+    """The reason for the per-length first layer: run batched, the padding changes the features."""
     torch.manual_seed(2)
     care = CareModel(tiny_config()).eval()
     short, long = torch.randn(16000), torch.randn(32000)

@@ -73,3 +73,23 @@ def test_unknown_split_name(synth_root, tmp_path):
     expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
     with pytest.raises(ValueError, match="unknown split 'valid'"):
         expert.get_dataloader("valid")
+
+
+def test_the_seed_alone_sets_the_head_and_the_train_order(synth_root, tmp_path):
+    """Not torch's global generator, which s3prl's runner advances by building the upstream and
+    the cached engine does not: the same --seed gives the same head and batches either way."""
+    import torch
+
+    def drawn(seed: int, global_draws: int, name: str):
+        torch.manual_seed(0)
+        torch.randn(global_draws)  # what building an upstream would consume
+        expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / name), seed=seed)
+        order = [keys for epoch in (0, 1) for _, _, keys in expert.get_dataloader("train", epoch=epoch)]
+        return expert.head.state_dict(), order
+
+    head, order = drawn(3, 0, "a")
+    same_head, same_order = drawn(3, 12345, "b")
+    other_head, other_order = drawn(4, 0, "c")
+    assert all(torch.equal(head[k], same_head[k]) for k in head) and order == same_order
+    assert not torch.equal(head["mlp.0.weight"], other_head["mlp.0.weight"]) and order != other_order
+    assert order[0] != order[len(order) // 2]  # each epoch its own order

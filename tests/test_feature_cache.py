@@ -49,26 +49,36 @@ def alone(extractor: Extractor, utt: Utterance, normalize: bool) -> torch.Tensor
     return states[:, 0, :keep].mean(dim=1)
 
 
-@pytest.mark.parametrize("normalize", [False, True])
-def test_cached_vectors_are_each_utterance_alone_whatever_its_batch(tmp_path, utterances, random_checkpoint,
-                                                                    normalize):
-    # WavLM's first convolution is group-normalised over time (feat_extract_norm: group): padding
-    # would change it, so a batch only ever holds utterances of one length.
-    unit = Unit("hf_wavlm", str(random_checkpoint("wavlm")), None, normalize)
+@pytest.mark.parametrize("name,family,normalize", [("hf_wavlm", "wavlm", False), ("hf_wavlm", "wavlm", True),
+                                                   ("care_local", "care", False), ("fbank_no_cmvn", None, False)])
+def test_cached_vectors_from_padded_batches_are_each_utterance_alone(tmp_path, utterances, random_checkpoint, name,
+                                                                   family, normalize):
+    # WavLM's and CARE's first convolution is group-normalised over time: their forwards run that
+    # layer per length, so that a padded batch still gives each utterance what it gets alone.
+    unit = Unit(name, str(random_checkpoint(family)) if family else None, None, normalize)
     hashes = FileHashes(tmp_path)
     items = items_for(utterances, AUDIO, hashes)
-    assert [len(b) for b in batches(items, 8)] == [1, 1, 2, 1, 1]  # by length: d (padded to 1 s), long/0, a+b, ...
-    fill(unit, tmp_path / "unit", items)
-    table = Store(tmp_path / "unit").load([it.uid for it in items])
+    planned = batches(items, 4)
+    assert [len(b) for b in planned] == [4, 2]  # by length: d (padded to 1 s), long/0, a, b | long/1, c
+    assert [it.samples for b in planned for it in b] == sorted(it.samples for it in items)
+    done = fill(unit, tmp_path / "padded", items, batch_size=4)
+    assert done[0]["forwards"] == 2 and done[0]["utterances"] == 6
+    fill(unit, tmp_path / "one", items, batch_size=1)
+    padded = Store(tmp_path / "padded").load([it.uid for it in items])
+    one = Store(tmp_path / "one").load([it.uid for it in items])
+    assert torch.equal(padded.counts, one.counts)
+    assert torch.allclose(padded.pooled, one.pooled, atol=1e-5), (padded.pooled - one.pooled).abs().max()
     extractor = Extractor(unit)
     for utt, item in zip(utterances, items):
-        row = table.row[item.uid]
-        expected = alone(extractor, utt, normalize)
-        assert torch.allclose(table.pooled[row], expected, atol=1e-5), utt.key
-        frames, kept, want, samples = table.counts[row].tolist()
-        assert samples == item.samples == len(load_audio(utt.path, start=utt.start, end=utt.end, **AUDIO))
-        assert want == round(samples / 320) and kept == min(want, frames)
-    assert Store(tmp_path / "unit").meta["provenance"]["random_weights"] is True
+        row = padded.row[item.uid]
+        assert torch.allclose(padded.pooled[row], alone(extractor, utt, normalize), atol=1e-5), utt.key
+        frames, kept, want, samples = padded.counts[row].tolist()
+        wav = load_audio(utt.path, start=utt.start, end=utt.end, **AUDIO)
+        assert samples == item.samples == len(wav)
+        assert frames == extractor.states([torch.from_numpy(wav)]).shape[2]
+        assert want == round(samples / extractor.rate) and kept == min(want, frames)
+    if family:
+        assert Store(tmp_path / "padded").meta["provenance"]["random_weights"] is True
 
 
 def test_a_killed_or_corrupted_cache_is_detected_and_only_the_missing_part_redone(tmp_path, utterances, capsys):
@@ -123,30 +133,114 @@ def test_the_key_follows_content_not_paths(tmp_path, utterances):
     assert items_for([Utterance("a", moved, "x", "s")], AUDIO, FileHashes(tmp_path))[0].uid != first.uid
     ckpt = tmp_path / "w.pt"
     ckpt.write_bytes(b"1")
-    one = Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
+    one = Unit("care_local", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
     ckpt.write_bytes(b"2")
-    assert Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path)) != one
-    assert Unit("x", str(ckpt), None, True).folder(tmp_path, FileHashes(tmp_path)) != \
-        Unit("x", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
+    assert Unit("care_local", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path)) != one
+    assert Unit("care_local", str(ckpt), None, True).folder(tmp_path, FileHashes(tmp_path)) != \
+        Unit("care_local", str(ckpt), None, False).folder(tmp_path, FileHashes(tmp_path))
 
 
-def test_equal_length_batches_are_what_keeps_s3prls_own_wavlm_batch_independent(tmp_path, utterances,
-                                                                                 random_checkpoint):
-    """s3prl's own wavlm_local batches with padding, and its group-normalised first convolution
-    sees the padding: a padded batch changes a shorter utterance's vectors. The cache, batching
-    equal lengths only, gives each utterance what it gets alone."""
+TOY_HUBCONF = """
+from toy_upstream.expert import forward_scale
+
+
+def toy_upstream(ckpt=None, **kwargs):
+    return forward_scale
+"""
+
+
+def test_a_fix_to_the_upstreams_code_or_another_library_version_changes_the_key(tmp_path, monkeypatch):
+    """The key holds the source of what the hub entry runs (followed through its imports) and the
+    versions of the libraries it imports: a fixed forward never reuses the old vectors."""
+    import importlib.metadata
+    import sys
+
+    import s3prl.hub
+
+    from care_superb.benchmark import code_key
+    from care_superb.plug import plug
+
+    plug()
+    package = tmp_path / "toy_upstream"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    (package / "hubconf.py").write_text(TOY_HUBCONF)
+    (package / "expert.py").write_text("import torch\n\nforward_scale = 1.0\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    from toy_upstream.hubconf import toy_upstream
+
+    monkeypatch.setattr(s3prl.hub, "toy_upstream", toy_upstream, raising=False)
+
+    def folder() -> str:
+        code_key.code_key.cache_clear()
+        return Unit("toy_upstream", None, None, False).folder(tmp_path, FileHashes(tmp_path)).name
+
+    first = folder()
+    assert folder() == first
+    assert code_key.code_key("toy_upstream")["libraries"]["torch"] == importlib.metadata.version("torch")
+    (package / "expert.py").write_text("import torch\n\nforward_scale = 2.0  # the fix\n")
+    fixed = folder()
+    assert fixed != first
+    real = importlib.metadata.version
+    monkeypatch.setattr(importlib.metadata, "version", lambda d: "9.9" if d == "torch" else real(d))
+    assert folder() not in (first, fixed)
+    sys.modules.pop("toy_upstream.hubconf", None)
+    code_key.code_key.cache_clear()
+
+
+def test_the_key_covers_each_upstreams_forward_and_the_extraction():
+    from care_superb.benchmark.code_key import EXTRACTION, code_closure, entry_modules
+
+    for name, forward in [("care_local", "care_superb.upstream.care.model"),
+                          ("hf_wavlm", "care_superb.upstream.hf_speech.expert"),
+                          ("fbank_no_cmvn", "s3prl.upstream.baseline.extracter")]:
+        files, libraries = code_closure([*entry_modules(name), *EXTRACTION])
+        assert {forward, "care_superb.benchmark.extract", "care_superb.downstream.audio"} <= set(files), name
+        assert {"torch", "torchaudio"} <= libraries and (name == "fbank_no_cmvn" or "transformers" in libraries), name
+
+
+def test_extraction_refuses_an_upstream_whose_padded_batch_is_not_each_utterance_alone(tmp_path, utterances,
+                                                                                      random_checkpoint):
+    """s3prl's own wavlm_local runs the padding through its GroupNorm (tests/test_upstream_contract.py
+    shows it): no cache can give what s3prl's runner gives it, which depends on the batch."""
     from care_superb.upstream.hf_speech.owner import folder_to_owner
 
     owner = folder_to_owner(random_checkpoint("wavlm"), tmp_path / "wavlm.pt")
     unit = Unit("wavlm_local", str(owner), None, False)
+    with pytest.raises(CacheError, match="upstream wavlm_local gives an utterance of a padded batch other features"):
+        fill(unit, tmp_path / "unit", items_for(utterances, AUDIO, FileHashes(tmp_path)))
+    assert not list((tmp_path / "unit").glob("shard-*"))
+
+
+def test_a_cell_reads_the_index_and_only_its_shards_checksumming_none(tmp_path, utterances, monkeypatch):
+    """``scan`` (once per bench run) checks every shard and writes the index; loading a cell's
+    features then opens only the shards holding them, and a shard changed since is an error."""
+    from care_superb.benchmark import cache
+
+    unit = Unit("fbank_no_cmvn", None, None, False)
     items = items_for(utterances, AUDIO, FileHashes(tmp_path))
-    fill(unit, tmp_path / "unit", items)
-    table = Store(tmp_path / "unit").load([it.uid for it in items])
-    extractor = Extractor(unit)
-    a, c = utterances[0], utterances[2]  # 1.5 s and 2 s
-    wavs = [torch.from_numpy(load_audio(u.path, **AUDIO)) for u in (a, c)]
-    padded = extractor.states(wavs)[:, 0]  # a's states from a batch padded to c's length
-    frames = extractor.states(wavs[:1]).shape[2]  # a's own frames
-    assert (padded[:, :frames].mean(dim=1) - alone(extractor, a, False)).abs().max() > 1e-3
-    for utt, item in zip(utterances, items):
-        assert torch.allclose(table.pooled[table.row[item.uid]], alone(extractor, utt, False), atol=1e-5)
+    fill(unit, tmp_path / "unit", items, batch_size=1, shard_size=2)
+    store = Store(tmp_path / "unit")
+    checked = []
+    real = cache._checksum
+    monkeypatch.setattr(cache, "_checksum", lambda *a: checked.append(1) or real(*a))
+    present = store.scan()
+    assert len(checked) == 3 and (tmp_path / "unit" / "index.json").is_file()
+    assert len(store.scan(verified={p.name for p in present.values()})) == 6 and len(checked) == 3
+
+    opened = []
+    read = cache.read_shard
+    monkeypatch.setattr(cache, "read_shard", lambda path, verify=True: opened.append((path, verify)) or read(path, verify))
+    first = items[:2]
+    table = store.load([it.uid for it in first])
+    assert len(checked) == 3 and {p for p, _ in opened} == {present[it.uid] for it in first}
+    assert not any(verify for _, verify in opened)
+    reference = Store(tmp_path / "unit")
+    (tmp_path / "unit" / "index.json").unlink()  # without the index: every shard's list read, the used ones checked
+    assert torch.equal(reference.load([it.uid for it in first]).pooled, table.pooled) and len(checked) > 3
+
+    store.scan()
+    shard = present[items[0].uid]
+    shard.write_bytes(shard.read_bytes()[:-100])
+    with pytest.raises(CacheError, match="changed or went missing since the cache was checked.*bench` again"):
+        store.load([it.uid for it in first])

@@ -60,8 +60,21 @@ def test_padded_batch_equals_each_utterance_alone(folders, family):
     upstream = hf_speech(ckpt=str(folders[family]))
     diff, padding = padded_vs_alone(upstream, utterances(1.0, 1.013, 1.6, 1.0))
     assert diff < 1e-5 and padding == 0.0
-    # group-normed front ends run per length group; data2vec's layer-normed one runs batched
-    assert upstream.by_length == (family != "data2vec")
+    # All three run batched, the encoder once per batch; WavLM's and HuBERT's group-normed first
+    # convolution per length group.
+    assert not upstream.by_length and upstream.group_norm == (family != "data2vec")
+    calls = []
+    upstream.model.encoder.register_forward_hook(lambda *_: calls.append(1))
+    with torch.no_grad():
+        upstream(utterances(1.0, 1.013, 1.6, 1.0))
+    assert len(calls) == 1
+
+
+def test_a_group_normed_first_convolution_batched_with_padding_is_not_each_utterance_alone(folders):
+    upstream = hf_speech(ckpt=str(folders["wavlm"]))
+    upstream.group_norm = False  # the whole front end batched: its GroupNorm sees the padding
+    diff, _ = padded_vs_alone(upstream, utterances(1.0, 1.013, 1.6, 1.0))
+    assert diff > 1e-3
 
 
 def test_layer_norm_models_run_batched_with_the_attention_mask(tmp_path):
@@ -125,7 +138,8 @@ def test_provenance_names_the_folder_type_config_and_random_weights(folders):
     p = upstream.provenance
     assert p["ckpt"] == str(folders["wavlm"]) and p["model_type"] == "wavlm"
     assert p["random_weights"] is True and "baseline-init wavlm" in p["created_by"]
-    assert len(p["config_sha256"]) == 16 and p["batching"] == "per equal-length group"
+    assert len(p["config_sha256"]) == 16
+    assert p["batching"] == "batched with attention mask, the first convolution per equal-length group"
 
 
 @pytest.mark.parametrize("safetensors", [True, False])

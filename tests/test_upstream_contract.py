@@ -19,16 +19,16 @@ import pytest
 import torch
 
 from baseline_helpers import padded_vs_alone, utterances
-from care_superb.upstream import hub_entries
+from care_superb.upstream import S3PRL_OWN_PADDED_EQUALS_ALONE, hub_entries, padded_equals_alone
 from care_superb.upstream.baselines import RandomCheckpoint, random_checkpoints
 from care_superb.upstream.checkpoints import identify
-from care_superb.upstream.registry import hubconfs
+from care_superb.upstream.registry import batch_dependent
 
 torch.set_num_threads(1)
 ENTRIES = hub_entries()
 FAMILIES = random_checkpoints()
 BY_NAME = {name: spec for spec in FAMILIES.values() for name in spec.readers}
-BATCH_DEPENDENT = {name for module in hubconfs().values() for name in getattr(module, "BATCH_DEPENDENT", ())}
+BATCH_DEPENDENT = batch_dependent()
 
 
 def test_every_registered_name_has_a_random_checkpoint_builder():
@@ -93,6 +93,7 @@ def test_contract(name, built, monkeypatch):
         assert diff > 1e-3, f"{name} is declared BATCH_DEPENDENT but gives each utterance what it gets alone"
     else:
         assert diff < 1e-5 and padding == 0.0
+    assert padded_equals_alone(name) is (name not in BATCH_DEPENDENT)  # what the cached engine reads
 
 
 @pytest.mark.parametrize("family", sorted(FAMILIES))
@@ -117,6 +118,24 @@ def test_a_default_is_a_file_under_care_superb_home_never_a_packages_weights(tmp
             RandomCheckpoint("x", "x", spec.build, spec.readers, default_readers=("x",), default_file=bad)
     with pytest.raises(ValueError, match="not among its readers"):
         RandomCheckpoint("x", "x", spec.build, {"x": (1, 1)}, released_readers=("y",))
+
+
+@pytest.mark.parametrize("name", sorted(S3PRL_OWN_PADDED_EQUALS_ALONE))
+def test_s3prls_own_names_batch_as_declared(name):
+    """The declaration the cached engine reads for s3prl's names that no folder registers."""
+    import s3prl.hub
+
+    upstream = getattr(s3prl.hub, name)()
+    diff, padding = padded_vs_alone(upstream.eval(), utterances(1.0, 1.013, 1.6, 1.0, seed=14))
+    if S3PRL_OWN_PADDED_EQUALS_ALONE[name]:
+        assert diff < 1e-5 and padding == 0.0
+    else:
+        assert diff > 1e-3
+
+
+def test_a_name_never_checked_is_not_declared_either_way():
+    assert padded_equals_alone("apc") is None and padded_equals_alone("wavlm_local") is False
+    assert padded_equals_alone("hf_wavlm") is True and padded_equals_alone("fbank_no_cmvn") is True
 
 
 @pytest.mark.parametrize("name", sorted(ENTRIES))

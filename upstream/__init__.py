@@ -13,7 +13,23 @@ from __future__ import annotations
 import functools
 from typing import Callable
 
+# s3prl's own names that no folder here registers, checked by the contract test as declared: a
+# padded batch gives every utterance what it gets alone (to 1e-5). The cached engine serves a name
+# only when that holds (``padded_equals_alone``).
+S3PRL_OWN_PADDED_EQUALS_ALONE = {"fbank_no_cmvn": True, "fbank": True}
+
 _LOADED: dict[str, dict] = {}
+
+
+def padded_equals_alone(name: str) -> bool | None:
+    """Whether ``-u name`` gives each utterance of a padded batch what it gets alone; None when
+    that was never checked. Every registered name does, but those its folder declares
+    ``BATCH_DEPENDENT`` (s3prl's ``*_local``)."""
+    from care_superb.upstream.registry import batch_dependent, hubconfs
+
+    if any(name in module.__all__ for module in hubconfs().values()):
+        return name not in batch_dependent()
+    return S3PRL_OWN_PADDED_EQUALS_ALONE.get(name)
 
 
 def hub_entries() -> dict[str, Callable]:

@@ -3,9 +3,13 @@
 s3prl hands an upstream a list of waveforms of different lengths. Models whose first convolution
 is normalised over time (a GroupNorm: wav2vec2-base, HuBERT-base, WavLM-base) see the zeros padded
 after a short utterance, and no attention mask can hide them (transformers' docs: do not pass one to
-those models). Such models run once per group of equal-length utterances here, which is exactly
-each utterance alone, and batched within a group (see also ``care/model.py``). Models whose every
-step is per frame or masked run batched with their own masks, and their padded frames are zeroed.
+those models). Only that first layer (convolution, GroupNorm, activation) needs an utterance
+alone: every later convolution of the front end is unnormalised, and its valid output frames read
+only valid input frames. So ``first_layer_alone`` runs the first layer once per group of
+equal-length utterances and the rest of the model batched, with its attention mask. Models whose
+every step is per frame or masked run batched with their own masks, and their padded frames are
+zeroed. ``run_by_length`` runs a whole model per equal-length group (for models not known to be
+exact under a mask).
 """
 from __future__ import annotations
 
@@ -76,3 +80,32 @@ class ZeroPaddingBefore:
             return None
         hidden = args[0]
         return (hidden * self.mask[:, None, : hidden.shape[-1]].to(hidden.dtype),) + tuple(args[1:])
+
+
+class _FirstLayerAlone(torch.nn.Module):
+    def __init__(self, layer: torch.nn.Module, lengths: list[int]):
+        super().__init__()
+        self.layer, self.lengths = layer, lengths
+
+    def forward(self, hidden: Tensor) -> Tensor:  # B x 1 x samples, zero-padded
+        out: Tensor | None = None
+        for rows in reversed(length_groups(self.lengths)):  # longest first: it sets the frame count
+            group = self.layer(hidden[rows, :, : self.lengths[rows[0]]])
+            if out is None:
+                out = group.new_zeros(hidden.shape[0], group.shape[1], group.shape[2])
+            out[rows, :, : group.shape[2]] = group
+        return out
+
+
+@contextlib.contextmanager
+def first_layer_alone(feature_encoder: torch.nn.Module, lengths: Sequence[int]):
+    """Inside it, a transformers convolutional feature encoder (``conv_layers``) runs its first
+    layer per group of equal-length utterances (``lengths``: samples, in batch order), its frames
+    zero-padded back into the batch, and the later layers batched."""
+    layers = feature_encoder.conv_layers
+    first = layers[0]
+    layers[0] = _FirstLayerAlone(first, [int(n) for n in lengths])
+    try:
+        yield
+    finally:
+        layers[0] = first

@@ -70,6 +70,12 @@ def folder_layouts() -> list[str]:
     return [layout for module in hubconfs().values() for layout in getattr(module, "FOLDER_LAYOUTS", ())]
 
 
+def batch_dependent() -> set[str]:
+    """Names whose folder declares ``BATCH_DEPENDENT``: a padded batch does not give each utterance
+    what it gets alone (the contract test holds every other name to that, and these to this)."""
+    return {name for module in hubconfs().values() for name in getattr(module, "BATCH_DEPENDENT", ())}
+
+
 def extras() -> dict[str, str]:
     """Folder name -> the setup.cfg extra its owners' code comes from (folders that need one)."""
     return {name: module.EXTRA for name, module in hubconfs().items() if getattr(module, "EXTRA", None)}

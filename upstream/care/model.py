@@ -17,9 +17,9 @@ Padding. A padded batch gives every utterance exactly what it gets alone (to flo
 * WavLM-base's feature extractor normalises its first conv layer with a GroupNorm over the whole
   time axis, so zeros padded after an utterance change its statistics (s3prl's own ``wavlm``
   runs the padded batch through it and lives with that; transformers' advice for wavlm-base is to
-  pass no attention mask at all). Here utterances of different lengths go through the feature
-  extractor separately (grouped by length): on a CPU batching the CNN gains nothing anyway, and on
-  a GPU it is a small share of the forward pass. Configs with a per-frame LayerNorm
+  pass no attention mask at all). Here that first layer runs per group of equal-length
+  utterances and the later, unnormalised convolutions batched (``batching.first_layer_alone``:
+  their valid frames read only valid frames). Configs with a per-frame LayerNorm
   (``feat_extract_norm="layer"``) run batched: their valid frames never see padding.
 * Padded frames are zeroed before the positional convolution (as transformers does) and masked
   out of every attention: the WavLM layers by key padding mask, the text layers by an additive
@@ -46,6 +46,7 @@ from transformers.models.wavlm.modeling_wavlm import (
     WavLMPositionalConvEmbedding,
 )
 
+from care_superb.upstream.batching import first_layer_alone
 from care_superb.upstream.care.config import CareConfig
 
 
@@ -253,19 +254,13 @@ class CareModel(nn.Module):
 
     # ---- forward -------------------------------------------------------------------------------
     def extract_features(self, input_values: Tensor, sample_lengths: Tensor) -> Tensor:
-        """Convolutional features, B × C × T, computed per length group when GroupNorm is used."""
-        longest = int(sample_lengths.max())
-        input_values = input_values[:, :longest]
+        """Convolutional features, B × C × T; a GroupNorm's first layer per equal-length group."""
+        input_values = input_values[:, : int(sample_lengths.max())]
         lengths = sample_lengths.tolist()
         if self.config.speech.feat_extract_norm != "group" or len(set(lengths)) == 1:
             return self.feature_extractor(input_values)
-        frames = int(self.frame_lengths(sample_lengths).max())
-        features = input_values.new_zeros(len(lengths), self.config.speech.conv_dim[-1], frames)
-        for length in sorted(set(lengths)):
-            rows = [i for i, n in enumerate(lengths) if n == length]
-            group = self.feature_extractor(input_values[rows, :length])
-            features[rows, :, : group.shape[-1]] = group
-        return features
+        with first_layer_alone(self.feature_extractor, lengths):
+            return self.feature_extractor(input_values)
 
     def forward(
         self,

@@ -7,12 +7,13 @@ frame rate of the convolutional front end (the product of ``conv_stride``).
 
 Padding (see ``upstream/batching.py``):
 
-* ``feat_extract_norm: group`` (wav2vec2-base, HuBERT-base, WavLM-base) and any model type not
-  known below: the model runs once per group of equal-length utterances, without a mask.
-* layer-normed front ends of the model types in ``MASKED_BATCHING``: one batched call with the
-  attention mask. transformers zeroes padded frames before the positional convolution; for
-  data2vec-audio, whose positional embedding is a stack of convolutions, a pre-hook zeroes them
-  again before every convolution of the stack (as each utterance alone sees zero padding there).
+* the model types in ``MASKED_BATCHING``: one batched call with the attention mask.
+  transformers zeroes padded frames before the positional convolution; for data2vec-audio, whose
+  positional embedding is a stack of convolutions, a pre-hook zeroes them again before every
+  convolution of the stack (as each utterance alone sees zero padding there). Where the first
+  convolution is normalised over time (``feat_extract_norm: group``: wav2vec2-base, HuBERT-base,
+  WavLM-base), that one layer runs per group of equal-length utterances (``first_layer_alone``).
+* any other model type: the model runs once per group of equal-length utterances, without a mask.
 
 The waveform is normalised per utterance (zero mean, unit variance) exactly when the folder's
 preprocessor says ``do_normalize``.
@@ -21,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -29,7 +31,8 @@ from torch.nn.utils.rnn import pad_sequence
 
 from s3prl.upstream.interfaces import UpstreamBase
 
-from care_superb.upstream.batching import ZeroPaddingBefore, frame_mask, run_by_length, zero_padded_frames
+from care_superb.upstream.batching import (ZeroPaddingBefore, first_layer_alone, frame_mask, run_by_length,
+                                          zero_padded_frames)
 from care_superb.upstream.checkpoints import mismatch, provenance, read_marker_file
 from care_superb.upstream.hf_speech.families import BY_MODEL_TYPE, FAMILIES
 
@@ -105,8 +108,8 @@ class UpstreamExpert(UpstreamBase):
             raise mismatch(folder, upstream, f"weights for every tensor of its {config.model_type} config "
                            f"({len(problems)} missing or of another shape: {problems[:5]})")
         self.normalize, normalize_source = waveform_normalisation(folder, config.model_type)
-        self.by_length = (getattr(config, "feat_extract_norm", "layer") == "group"
-                          or config.model_type not in MASKED_BATCHING)
+        self.by_length = config.model_type not in MASKED_BATCHING
+        self.group_norm = getattr(config, "feat_extract_norm", "layer") == "group"
         pos_conv = getattr(getattr(self.model, "encoder", None), "pos_conv_embed", None)
         self.zero_padding = ZeroPaddingBefore(getattr(pos_conv, "layers", []))  # data2vec-audio's stack
 
@@ -119,7 +122,8 @@ class UpstreamExpert(UpstreamBase):
             model_type=config.model_type,
             config_sha256=hashlib.sha256((folder / "config.json").read_bytes()).hexdigest()[:16],
             normalize=normalize_source,
-            batching="per equal-length group" if self.by_length else "batched with attention mask",
+            batching="per equal-length group" if self.by_length else "batched with attention mask" + (
+                ", the first convolution per equal-length group" if self.group_norm else ""),
             ignored_weights=len(info["unexpected_keys"]),
         )
         self.eval()
@@ -145,6 +149,7 @@ class UpstreamExpert(UpstreamBase):
             attention_mask = frame_mask(lengths, padded.shape[1]).long()
             frames = self.model._get_feat_extract_output_lengths(lengths)
             mask = frame_mask(frames, int(frames.max()))
-            with self.zero_padding.masking(mask):
+            alone = first_layer_alone(self.model.feature_extractor, lengths) if self.group_norm else nullcontext()
+            with self.zero_padding.masking(mask), alone:
                 states = zero_padded_frames(self._states(padded, attention_mask), mask)
         return {"hidden_states": states, "last_hidden_state": states[-1]}
