@@ -3,6 +3,7 @@ and a resumed run that ends exactly where a straight run ends."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
 import pytest
 import torch
@@ -227,3 +228,22 @@ def test_a_different_seed_trains_differently_and_refuses_the_other_runs_state(pr
         other.resume()
     other.fit(progress=False)
     assert not torch.equal(first["acoustic_head.weight"], other.model.state_dict()["acoustic_head.weight"])
+
+
+def test_shuffled_targets_give_each_utterance_another_ones_teacher_vector(prepared, tmp_path):
+    """The control of --shuffle-targets: the same utterances and target distribution, no
+    utterance with its own target, the same draw for the same seed, and a run of its own."""
+    items, init = prepared
+    plain = trainer(items, init, tmp_path / "plain")
+    model, metadata = load_checkpoint(init)
+    settings = dataclasses.replace(plain.settings, shuffle_targets=True)
+    control = Trainer(model, metadata, items, tmp_path / "control", settings, identity={"test": "resume"})
+    for mine, theirs in ((plain.train_items, control.train_items), (plain.valid_items, control.valid_items)):
+        assert [p.key for p in mine] == [p.key for p in theirs]
+        assert sorted(p.semantic for p in mine) == sorted(p.semantic for p in theirs)
+        assert all(a.semantic != b.semantic for a, b in zip(mine, theirs))
+    again = Trainer(model, metadata, items, tmp_path / "again", settings, identity={"test": "resume"})
+    assert [p.semantic for p in again.train_items] == [p.semantic for p in control.train_items]
+    control.fit(progress=False)
+    with pytest.raises(ResumeError, match="differs in: settings"):
+        trainer(items, init, tmp_path / "control").resume()

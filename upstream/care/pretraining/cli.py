@@ -64,6 +64,10 @@ def add_arguments(parser) -> None:
     g.add_argument("--crop-seconds", type=float, default=d.crop_seconds)
     g.add_argument("--semantic-weight", type=float, default=d.semantic_weight)
     g.add_argument("--acoustic-weight", type=float, default=d.acoustic_weight)
+    g.add_argument("--shuffle-targets", action="store_true",
+                   help="a control, not the recipe: each utterance trains on another utterance's teacher "
+                   "vector (a seeded derangement), so the semantic target says nothing about its audio; "
+                   "measures what the targets contribute at equal compute (benchmark/care_controls.py)")
     g.add_argument("--valid-fraction", type=float, default=d.valid_fraction)
     g.add_argument("--valid-every", type=int, default=d.valid_every)
     g.add_argument("--save-every", type=int, default=d.save_every, help="steps between resumable states")
@@ -113,7 +117,8 @@ def run(args) -> int:
         weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, crop_seconds=args.crop_seconds,
         valid_fraction=args.valid_fraction, valid_every=args.valid_every, save_every=args.save_every,
         log_every=args.log_every, seed=args.seed, losses=args.losses, semantic_weight=args.semantic_weight,
-        acoustic_weight=args.acoustic_weight, device=args.device, amp=args.amp)
+        acoustic_weight=args.acoustic_weight, shuffle_targets=args.shuffle_targets, device=args.device,
+        amp=args.amp)
     if args.asr_always and not args.asr:
         print("error: --asr-always needs --asr DIR|tiny.en (the ASR model to use)", file=sys.stderr)
         return 2
@@ -196,7 +201,8 @@ def run(args) -> int:
         pretrained_on=facts["description"],
         random_weights=False,
         description=(f"CARE pre-trained by care-superb pretrain on {facts['description']} "
-                     f"(losses: {args.losses}; front end {front_end}; from {Path(args.init).name})"),
+                     f"(losses: {args.losses}; front end {front_end}; from {Path(args.init).name})"
+                     + ("; CONTROL: teacher targets shuffled across utterances" if args.shuffle_targets else "")),
         pretraining={
             "corpus": facts,
             "init_checkpoint": str(Path(args.init).resolve()),

@@ -59,6 +59,7 @@ class Settings:
     front_end: str = "frozen"  # frozen (the recipe) | trained (by the semantic loss; random speech sides)
     semantic_weight: float = 1.0
     acoustic_weight: float = 1.0
+    shuffle_targets: bool = False  # a control: each utterance trains on another's teacher vector
     device: str = "auto"  # auto | cpu | cuda
     amp: str = "auto"  # auto (bf16/fp16 on CUDA, off on the CPU) | off
 
@@ -68,6 +69,8 @@ class Settings:
         for key in ("steps", "log_every", "save_every", "device", "amp"):
             out.pop(key)
         out["betas"] = list(out["betas"])
+        if not out["shuffle_targets"]:  # runs from before the control existed resume as they were
+            out.pop("shuffle_targets")
         return out
 
 
@@ -90,6 +93,22 @@ def split(items: list[Prepared], fraction: float, seed: int) -> tuple[list[Prepa
     return train, valid
 
 
+def shuffled_targets(items: list[Prepared], seed: list[int]) -> list[Prepared]:
+    """The control of ``--shuffle-targets``: the same utterances, each with the teacher vector of
+    another (a seeded derangement), so that the semantic target says nothing about its audio
+    while keeping the targets' distribution."""
+    if len(items) < 2:
+        return items
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(items))
+    given = np.roll(order, 1)  # each utterance in the cycle gets its predecessor's: no fixed point
+    semantic = [items[i].semantic for i in range(len(items))]
+    out = list(items)
+    for i, j in zip(order, given):
+        out[i] = dataclasses.replace(items[i], semantic=semantic[j])
+    return out
+
+
 class Trainer:
     def __init__(self, model: CareModel, metadata: dict, items: list[Prepared], out: str | Path,
                  settings: Settings, identity: dict, semantic_transform=None):
@@ -104,6 +123,9 @@ class Trainer:
         self.metadata = metadata
         self.semantic_transform = semantic_transform
         self.train_items, self.valid_items = split(items, s.valid_fraction, s.seed)
+        if s.shuffle_targets:
+            self.train_items = shuffled_targets(self.train_items, [s.seed, 4, 0])
+            self.valid_items = shuffled_targets(self.valid_items, [s.seed, 4, 1])
         self.trained = recipe.configure(self.model, s.losses, s.front_end)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=s.lr, betas=tuple(s.betas), eps=s.eps,
