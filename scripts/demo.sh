@@ -6,7 +6,8 @@
 #      pre-trained by `care-superb pretrain` on the synthetic MSP-PODCAST (the paper's recipe with
 #      offline targets: espeak-ng's own text as transcript, the real MiniLM as text teacher, log-mel
 #      frames as acoustic target; its random front end trained by the semantic loss, as
-#      `--front-end auto` does for a random speech side; PRETRAIN_STEPS steps),
+#      `--front-end auto` does for a random speech side; PRETRAIN_STEPS steps, 150 by default, the
+#      length benchmark/care_controls.py measures),
 #   3. the demo benchmark: both CAREs, s3prl's log-mel baseline and a tiny random WavLM, the same
 #      head, 9 tasks x 2 seeds (`care-superb bench benchmark/configs/demo.yaml`: features cached,
 #      cells through s3prl's runner, resumable: run it again after an interruption),
@@ -33,7 +34,9 @@ printf '%s\n' daic_woz meld msp_podcast ravdess_song emodb cafe iemocap msp_impr
 "$VENV/bin/care-superb" prepare meld --root data/synthetic/meld --cache data/synthetic/meld_16k \
     > data/synthetic/.prepare-meld.log 2>&1 && echo "[demo] MELD decoded into data/synthetic/meld_16k"
 
-# 2. CARE, random and pre-trained (resumable: the same command continues from state.pt).
+# 2. CARE, random and pre-trained (resumable: the same command continues from state.pt; a state.pt
+#    of another corpus or other settings, e.g. of an older synthetic MSP-PODCAST, is refused, not
+#    reused: the log says to delete result/pretrain/demo or pass --restart).
 mkdir -p result/pretrain
 "$VENV/bin/care-superb" care-init --size tiny --out result/pretrain/care-tiny-init.pt --exist-ok
 echo "[demo] pre-training the tiny CARE on the synthetic MSP-PODCAST (log: result/pretrain/demo.log)"
@@ -41,7 +44,7 @@ echo "[demo] pre-training the tiny CARE on the synthetic MSP-PODCAST (log: resul
     --transcripts data/synthetic/msp_podcast/Transcripts --corpus-name "MSP-PODCAST (synthetic, demo size)" \
     --init result/pretrain/care-tiny-init.pt --out result/pretrain/demo \
     --teacher minilm --teacher-projection pca --acoustic-target logmel \
-    --steps "${PRETRAIN_STEPS:-300}" --lr 1e-3 --valid-every 50 --save-every 50 --threads 2 \
+    --steps "${PRETRAIN_STEPS:-150}" --lr 1e-3 --valid-every 50 --save-every 50 --threads 2 \
     > result/pretrain/demo.log 2>&1 || { tail -30 result/pretrain/demo.log; exit 1; }
 tail -n 2 result/pretrain/demo.log
 

@@ -57,7 +57,7 @@ def test_round_trip(tmp_path):
     path = save_checkpoint(tmp_path / "care.pt", model, metadata)
     payload = torch.load(path, weights_only=True)  # plain values and tensors only
     assert payload["format"] == FORMAT and payload["format_version"] == FORMAT_VERSION
-    assert payload["metadata"]["speech_init"].startswith("random")
+    assert payload["metadata"]["speech_init"]["kind"] == "random" and payload["metadata"]["random_weights"] is True
     assert payload["metadata"]["pretrained_on"] is None
     loaded, loaded_meta = load_checkpoint(path)
     assert not loaded.training
@@ -67,6 +67,37 @@ def test_round_trip(tmp_path):
         assert torch.equal(value, loaded.state_dict()[key]), key
     for a, b in zip(_forward(model), _forward(loaded)):
         torch.testing.assert_close(a, b, atol=0, rtol=0)
+
+
+@pytest.mark.parametrize("old_text,kind,random", [
+    ("random: transformers' WavLMModel initialisation, preset 'tiny', seed 0", "random", True),
+    ("pretrained: WavLM from local folder /models/wavlm-base; conv feature extractor copied", "pretrained", False),
+    ("made by hand", None, None),
+])
+def test_a_checkpoint_with_the_old_free_text_speech_init_is_read_with_a_warning_and_upgraded(
+        tmp_path, capsys, old_text, kind, random):
+    import warnings
+
+    from care_superb.upstream.care.checkpoint import random_weights, speech_init_kind
+
+    model, metadata = initialise("tiny", "tiny", seed=0)
+    path = save_checkpoint(tmp_path / "old.pt", model, metadata)
+    payload = torch.load(path, weights_only=True)
+    payload["metadata"] = {**payload["metadata"], "speech_init": old_text, "random_weights": not random}
+    torch.save(payload, path)  # as care-superb wrote it before speech_init.kind (the old flag ignored)
+    with pytest.warns(FutureWarning, match=f"{path}: .*free text.*care-superb care-info {path} --upgrade"):
+        _, read = load_checkpoint(path)
+    assert speech_init_kind(read) == kind and random_weights(read) is random
+    assert cli(["care-info", str(path), "--upgrade"]) == 0
+    assert "metadata rewritten" in capsys.readouterr().out
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no warning any more
+        upgraded = torch.load(path, weights_only=True)["metadata"]
+        assert load_checkpoint(path)[1] == upgraded
+    assert upgraded["speech_init"]["kind"] == kind and upgraded["random_weights"] is random
+    weights = torch.load(path, weights_only=True)["state_dict"]
+    assert all(torch.equal(value, weights[key]) for key, value in model.state_dict().items())
+    assert cli(["care-info", str(path), "--upgrade"]) == 0 and "already current" in capsys.readouterr().out
 
 
 def test_mismatched_checkpoint_lists_every_mismatch(tmp_path):
@@ -123,7 +154,8 @@ def test_care_init_copies_the_papers_initialisation(hf_folders, tmp_path):
     out = tmp_path / "init.pt"
     assert cli(["care-init", "--speech", wavlm_dir, "--text", roberta_dir, "--out", str(out)]) == 0
     care, metadata = load_checkpoint(out)
-    assert metadata["speech_init"].startswith("pretrained") and wavlm_dir in metadata["speech_init"]
+    assert metadata["speech_init"]["kind"] == "pretrained" and wavlm_dir in metadata["speech_init"]["detail"]
+    assert metadata["random_weights"] is False
     assert metadata["text_init"].startswith("pretrained") and roberta_dir in metadata["text_init"]
     assert metadata["adapters_init"].startswith("random")
     ours, theirs, text = care.state_dict(), wavlm.state_dict(), roberta.state_dict()
@@ -160,7 +192,7 @@ def test_care_init_accepts_any_bert_family_text_encoder(hf_folders, tmp_path):
     out = tmp_path / "bert.pt"
     assert cli(["care-init", "--size", "tiny", "--text", bert_dir, "--out", str(out)]) == 0
     care, metadata = load_checkpoint(out)
-    assert "bert" in metadata["text_init"] and metadata["speech_init"].startswith("random")
+    assert "bert" in metadata["text_init"] and metadata["speech_init"]["kind"] == "random"
     assert type(care.semantic_encoder.layers[0]).__name__ == "BertLayer"
     # adapters map the speech width (32) to BERT's (40) and back
     assert care.semantic_encoder.down[0].weight.shape == (40, 32, 5)

@@ -15,8 +15,8 @@ import soundfile as sf
 import torch
 
 from care_superb.cli import main as cli
-from care_superb.upstream.care.checkpoint import load_checkpoint, read_checkpoint, save_checkpoint
-from care_superb.upstream.care.pretraining import inputs
+from care_superb.upstream.care.checkpoint import load_checkpoint, random_weights, read_checkpoint, save_checkpoint
+from care_superb.upstream.care.pretraining import inputs, recipe
 from care_superb.upstream.care.pretraining.adapt import fit_acoustic_head, require_semantic_width
 from care_superb.upstream.care.pretraining.cache import Extractor
 from care_superb.upstream.care.pretraining.targets import (
@@ -214,7 +214,7 @@ def test_command_stops_on_bad_input_then_trains_without_it_and_the_checkpoint_sa
     init = tiny_init(tmp_path / "init.pt")
     args = ["pretrain", str(corpus), "--init", str(init), "--out", str(tmp_path / "out"), "--teacher",
             str(teacher_dir), "--steps", "3", "--batch-size", "2", "--valid-every", "2", "--lr", "1e-3",
-            "--n-mels", "16", "--quiet", "--corpus-name", "tiny tones"]
+            "--n-mels", "16", "--quiet", "--corpus-name", "tiny tones", "--keep-checkpoints"]
     assert cli(args) == 2
     out = capsys.readouterr().out
     assert "5 of 11 utterances are unusable" in out and "--skip-bad" in out and "bad/silent.wav" in out
@@ -230,7 +230,12 @@ def test_command_stops_on_bad_input_then_trains_without_it_and_the_checkpoint_sa
     assert facts["acoustic_target"]["kind"] == "logmel" and facts["settings"]["lr"] == 1e-3
     assert facts["best_valid_loss"] == min(h["total"] for h in facts["valid_history"])
     assert any(p.stat().st_size > 0 for p in (tmp_path / "out" / "tensorboard").glob("events.out.tfevents.*"))
-    assert meta["speech_init"].startswith("random")  # the initialisation's own story is kept
+    assert meta["speech_init"]["kind"] == "random"  # where the speech side began is kept
+    kept = read_checkpoint(tmp_path / "out" / "step2.pt")  # --keep-checkpoints: every validation point
+    assert kept["metadata"]["pretraining"]["steps"] == 2 and (tmp_path / "out" / "step3.pt").is_file()
+    # the one reader of it: auto trains this front end again, and its weights are not random
+    assert recipe.choose_front_end("auto", meta, "both")[0] == "trained"
+    assert random_weights(meta) is False and meta["random_weights"] is False
     # what `-u care_local -k` reports for it, and for the random initialisation
     assert hubconf.care_local(str(tmp_path / "out" / "best.pt")).provenance["random_weights"] is False
     assert hubconf.care_local(str(init)).provenance["random_weights"] is True
@@ -286,3 +291,22 @@ def test_half_written_files_of_dead_processes_are_removed_and_live_ones_kept(tmp
     live.write_bytes(b"being written")
     remove_stale_partials(tmp_path)
     assert not stale.exists() and live.exists()
+
+
+def test_a_file_much_longer_than_a_crop_is_refused_while_its_transcript_is_a_target(tmp_path, teacher_dir):
+    """A whole-file transcript is a wrong target for a crop of a long file: such a file is a bad
+    input named with the fix when the semantic loss is used; frame targets take any length."""
+    corpus = tiny_corpus(tmp_path / "c", n=3)
+    sf.write(corpus / "long.wav", (0.1 * np.sin(np.arange(16000 * 3) / 7)).astype(np.float32), 16000)
+    (corpus / "long.txt").write_text("a long recording with many sentences")
+    utterances = inputs.discover(corpus)
+    done, bad = Extractor(tmp_path / "cache", TextTeacher(teacher_dir), LogMel(n_mels=8),
+                          max_seconds=2.0).prepare(utterances, progress=False)
+    assert len(done) == 3 and list(bad) == ["long"]
+    assert "3.0 s long, above --max-seconds 2" in bad["long"] and "Cut it into utterances" in bad["long"]
+    acoustic_only, bad = Extractor(tmp_path / "cache", None, LogMel(n_mels=8), max_seconds=2.0).prepare(
+        utterances, progress=False)
+    assert not bad and len(acoustic_only) == 4
+    # what training reads: the decoded audio, sample for sample
+    for item in acoustic_only:
+        np.testing.assert_array_equal(np.load(item.decoded).astype(np.float32) / 32768, inputs.read_audio(item.path))

@@ -3,15 +3,17 @@ and a resumed run that ends exactly where a straight run ends."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 
+import numpy as np
 import pytest
 import torch
 
 from care_superb.upstream.care.checkpoint import load_checkpoint, read_checkpoint
 from care_superb.upstream.care.initialise import initialise
 from care_superb.upstream.care.pretraining import recipe
-from care_superb.upstream.care.pretraining.cache import Extractor
-from care_superb.upstream.care.pretraining.inputs import discover
+from care_superb.upstream.care.pretraining.cache import Extractor, read_crop
+from care_superb.upstream.care.pretraining.inputs import discover, read_audio
 from care_superb.upstream.care.pretraining.targets import LogMel, TextTeacher
 from care_superb.upstream.care.pretraining.trainer import ResumeError, Settings, Trainer
 from pretrain_fixtures import tiny_corpus, tiny_init, tiny_teacher
@@ -144,17 +146,26 @@ def test_a_trained_front_end_learns_from_the_semantic_loss_only(model_and_batch)
         recipe.configure(copy.deepcopy(model), "acoustic", front_end="trained")
 
 
-@pytest.mark.parametrize("speech_init,losses,expected", [
-    ("random: transformers' WavLMModel initialisation, preset 'tiny', seed 0", "both", "trained"),
-    ("random: transformers' WavLMModel initialisation, preset 'tiny', seed 0", "acoustic", "frozen"),
-    ("pretrained: WavLM from local folder /models/wavlm-base; conv feature extractor, projection, "
-     "positional conv and layer norm copied", "both", "frozen"),
+@pytest.mark.parametrize("kind,losses,expected", [
+    ("random", "both", "trained"),
+    ("random", "acoustic", "frozen"),
+    ("pretrained", "both", "frozen"),
+    ("converted", "both", "frozen"),
 ])
-def test_auto_trains_the_front_end_of_a_random_speech_side_only(speech_init, losses, expected):
-    chosen, why = recipe.choose_front_end("auto", {"speech_init": speech_init}, losses)
-    assert chosen == expected and why
+def test_auto_trains_the_front_end_of_a_random_speech_side_only(kind, losses, expected):
+    metadata = {"speech_init": {"kind": kind, "detail": "..."}}
+    chosen, why = recipe.choose_front_end("auto", metadata, losses)
+    assert chosen == expected
+    assert f"speech_init.kind: {kind}" in why or losses == "acoustic"
     # an explicit choice is kept, and checked against the losses
-    assert recipe.choose_front_end("frozen", {"speech_init": speech_init}, losses)[0] == "frozen"
+    assert recipe.choose_front_end("frozen", metadata, losses)[0] == "frozen"
+
+
+def test_auto_refuses_a_checkpoint_that_does_not_say_how_its_speech_side_began():
+    for metadata in ({}, {"speech_init": {"kind": None, "detail": "made by hand"}}):
+        with pytest.raises(ValueError, match="speech_init.kind.*--front-end frozen.*--front-end trained"):
+            recipe.choose_front_end("auto", metadata, "both")
+        assert recipe.choose_front_end("trained", metadata, "both")[0] == "trained"
 
 
 # ---- the loop: resume = straight -----------------------------------------------------------------
@@ -189,10 +200,10 @@ def test_killed_and_resumed_run_ends_exactly_like_a_straight_run(prepared, tmp_p
     interrupted = trainer(items, init, tmp_path / "resumed", front_end=front_end)
     step = interrupted.train_step
 
-    def dying_step():
+    def dying_step(batch=None):
         if interrupted.step == 3:  # after the state of step 2 was saved, with step 3 done and unsaved
             raise Killed
-        return step()
+        return step(batch)
 
     interrupted.train_step = dying_step
     with pytest.raises(Killed):
@@ -227,3 +238,40 @@ def test_a_different_seed_trains_differently_and_refuses_the_other_runs_state(pr
         other.resume()
     other.fit(progress=False)
     assert not torch.equal(first["acoustic_head.weight"], other.model.state_dict()["acoustic_head.weight"])
+
+
+def test_shuffled_targets_give_each_utterance_another_ones_teacher_vector(prepared, tmp_path):
+    """The control of --shuffle-targets: the same utterances and target distribution, no
+    utterance with its own target, the same draw for the same seed, and a run of its own."""
+    items, init = prepared
+    plain = trainer(items, init, tmp_path / "plain")
+    model, metadata = load_checkpoint(init)
+    settings = dataclasses.replace(plain.settings, shuffle_targets=True)
+    control = Trainer(model, metadata, items, tmp_path / "control", settings, identity={"test": "resume"})
+    for mine, theirs in ((plain.train_items, control.train_items), (plain.valid_items, control.valid_items)):
+        assert [p.key for p in mine] == [p.key for p in theirs]
+        assert sorted(p.semantic for p in mine) == sorted(p.semantic for p in theirs)
+        assert all(a.semantic != b.semantic for a, b in zip(mine, theirs))
+    again = Trainer(model, metadata, items, tmp_path / "again", settings, identity={"test": "resume"})
+    assert [p.semantic for p in again.train_items] == [p.semantic for p in control.train_items]
+    control.fit(progress=False)
+    with pytest.raises(ResumeError, match="differs in: settings"):
+        trainer(items, init, tmp_path / "control").resume()
+
+
+def test_batches_from_the_decoded_cache_and_workers_train_exactly_as_decoding_in_the_loop(prepared, tmp_path):
+    """The decoded cache holds what decoding gives, sample for sample, and loader workers build
+    the batches the loop would: the same weights either way."""
+    items, init = prepared
+    decoding = [dataclasses.replace(p, decoded=None) for p in items]  # the old path: whole files, every step
+    for p in items[:3]:
+        np.testing.assert_array_equal(read_crop(p, 0, 10**9), read_audio(p.path))
+    runs = {}
+    for name, its, workers in (("decoding in the loop", decoding, 0), ("cache and workers", items, 2)):
+        run = trainer(its, init, tmp_path / name.replace(" ", "-"), steps=4)
+        run.settings = dataclasses.replace(run.settings, workers=workers)
+        summary = run.fit(progress=False)
+        assert summary["data_wait"]["steps"] == 4 and 0 <= summary["data_wait"]["wait_fraction"] < 1
+        runs[name] = run.model.state_dict()
+    a, b = runs.values()
+    assert all(torch.equal(v, b[k]) for k, v in a.items())

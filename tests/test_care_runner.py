@@ -36,7 +36,7 @@ def test_train_and_evaluate(name, tiny_checkpoint, synth_root, tmp_path, monkeyp
     provenance = row["upstream"]["provenance"]
     assert provenance["ckpt"] == ckpt
     assert provenance["branches"] == {"care": "both", "care_acoustic_local": "acoustic", "care_semantic_local": "semantic"}[name]
-    assert "random" in provenance["ckpt_speech_init"]
+    assert provenance["ckpt_speech_init"]["kind"] == "random" and provenance["random_weights"] is True
     # The row's score is the one its own predictions give, and its weights are the Featurizer's.
     predictions = json.loads((exp / row["predictions"]).read_text())["predictions"]
     true, pred = [p["target"] for p in predictions], [p["output"] for p in predictions]

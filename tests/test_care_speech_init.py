@@ -29,7 +29,8 @@ def test_care_init_from_a_speech_family_reproduces_its_hidden_states(family, tmp
     care, metadata = load_checkpoint(out)
     assert metadata["random_weights"] is False
     name = {"hubert": "HuBERT", "data2vec-audio": "data2vec-audio"}[family]
-    assert metadata["speech_init"].startswith(f"pretrained: {name} from local folder")
+    assert metadata["speech_init"]["kind"] == "pretrained"
+    assert metadata["speech_init"]["detail"].startswith(f"{name} from local folder")
     wav = torch.randn(2, 20000)
     with torch.no_grad():
         ours = care(wav).hidden_states("acoustic")  # x0, c1..c6, a1..a6

@@ -18,7 +18,7 @@ from typing import Callable
 
 from tqdm import tqdm
 
-from care_superb.synth.espeak import Prosody, Speaker, render, write_wav
+from care_superb.synth.espeak import TASK_VOICES, Prosody, Speaker, Voices, at_level, render, write_wav
 
 MARKER = "SYNTHETIC.json"
 
@@ -34,6 +34,7 @@ class Clip:
     emotion: str | Prosody
     sample_rate: int = 16000
     channels: int = 1
+    level_db: float | None = None  # RMS level the clip is normalised to (None: as rendered)
 
 
 @dataclass
@@ -80,10 +81,13 @@ def synthesize(name: str, out: str | Path, seed: int = 0, size: str = "demo") ->
         existing = json.loads(marker.read_text())
         if existing == settings:
             return out
+        other_version = existing.get("version", 1) != settings.get("version", 1)
         raise FileExistsError(
             f"{out} already holds a synthetic corpus made with {existing}; "
             f"choose another --out or delete it to make one with {settings}"
-            + (" (this version of the layout says different things)" if existing.get("version") != settings.get("version") else "")
+            + (f" (it was made by version {existing.get('version', 1)} of the layout; this version of the "
+               f"layout says different things" + (f": {module.CHANGED}" if hasattr(module, "CHANGED") else "") + ")"
+               if other_version else "")
         )
     if out.exists() and any(out.iterdir()) and not _looks_like_partial(out, name):
         raise FileExistsError(f"{out} exists and is not a (partial) synthetic {name} corpus; choose another --out")
@@ -101,6 +105,8 @@ def synthesize(name: str, out: str | Path, seed: int = 0, size: str = "demo") ->
     for clip in tqdm(todo, desc=f"synth {name}", unit="clip", initial=len(plan.clips) - len(todo),
                      total=len(plan.clips)):
         audio = render(clip.text, clip.speaker, clip.emotion, random.Random(f"{seed}:{clip.path}"))
+        if clip.level_db is not None:
+            audio = at_level(audio, clip.level_db)
         write_wav(out / clip.path, audio, clip.sample_rate, clip.channels)
     for rel, content in plan.text_files.items():
         (out / rel).parent.mkdir(parents=True, exist_ok=True)
@@ -117,6 +123,8 @@ def _looks_like_partial(out: Path, name: str) -> bool:
     return flag.is_file() and json.loads(flag.read_text()).get("layout") == name
 
 
-def speakers(table: dict[str, str], language: str, seed_rng: random.Random) -> dict[str, Speaker]:
-    """Voices for a corpus's speaker table ``{speaker_id: sex}``, drawn from one seeded rng."""
-    return {sid: Speaker.draw(sid, sex, language, seed_rng) for sid, sex in table.items()}
+def speakers(table: dict[str, str], language: str | None, seed_rng: random.Random,
+             voices: Voices = TASK_VOICES) -> dict[str, Speaker]:
+    """Voices for a corpus's speaker table ``{speaker_id: sex}``, drawn from one seeded rng out
+    of ``voices`` (the task corpora's by default); ``language`` None: an accent of the table."""
+    return {sid: Speaker.draw(sid, sex, language, seed_rng, voices) for sid, sex in table.items()}

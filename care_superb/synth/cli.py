@@ -10,7 +10,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("corpus", choices=sorted(layouts()))
     parser.add_argument("--out", required=True, help="corpus root to write (resumes a partial one)")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--size", default="demo", help="demo (small, the default) or full")
+    parser.add_argument("--size", default="demo", help="demo (small, the default) or full; msp_podcast also "
+                        "demo-blind and full-blind (the control: words independent of the emotion)")
 
 
 def run(args) -> int:

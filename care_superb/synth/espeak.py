@@ -1,9 +1,16 @@
 """Render speech with espeak-ng, emotion carried by prosody.
 
 Every synthetic corpus is built from the same pieces: a speaker (voice, sex, personal pitch and
-rate), an emotion (a prosody profile from ``EMOTIONS``) and a sentence. A model has to listen to
-pitch level and range, speaking rate, loudness and voice quality to tell emotions apart: the
-words are the same for every emotion unless a layout chooses otherwise.
+rate), an emotion (a prosody profile) and a sentence. A model has to listen to pitch level and
+range, speaking rate, loudness and voice quality to tell emotions apart: the words are the same
+for every emotion unless a layout chooses otherwise.
+
+Who may speak and how each emotion sounds is a ``Voices`` table. The task corpora (the corpora a
+model is evaluated on) share ``TASK_VOICES``: American English, German or French, espeak-ng's
+numbered variants, the profiles of ``EMOTIONS``. The pre-training corpus has its own table
+(``care_superb.synth.pretraining``), with no entry in common, so that what a model learns from
+it about emotion must carry over from other voices and other renderings, as it must for real
+speech.
 """
 from __future__ import annotations
 
@@ -49,6 +56,29 @@ EMOTIONS: dict[str, Prosody] = {
 
 
 @dataclass(frozen=True)
+class Voices:
+    """A family of corpora's voices: espeak-ng accents (None: each layout names its corpus's
+    language), variants and personal pitch ranges per sex ("m", "f"), speaking rates (words per
+    minute), and the prosody of each canonical emotion."""
+
+    accents: tuple[str, ...] | None
+    variants: dict[str, tuple[str, ...]]
+    pitch: dict[str, tuple[int, int]]
+    rate: tuple[int, int]
+    emotions: dict[str, Prosody]
+    level_db: float | None = None  # every clip normalised to this RMS level (dBFS); None: as rendered
+
+
+TASK_VOICES = Voices(
+    accents=None,
+    variants={"m": tuple(f"m{i}" for i in range(1, 8)), "f": tuple(f"f{i}" for i in range(1, 6))},
+    pitch={"m": (30, 50), "f": (50, 70)},
+    rate=(145, 185),
+    emotions=EMOTIONS,
+)
+
+
+@dataclass(frozen=True)
 class Speaker:
     id: str
     sex: str  # "m" or "f"
@@ -58,16 +88,22 @@ class Speaker:
     rate: int  # personal speaking rate in words per minute
 
     @classmethod
-    def draw(cls, speaker_id: str, sex: str, language: str, rng: random.Random) -> "Speaker":
-        """A speaker with a voice of the right sex and personal pitch and rate."""
-        variants = [f"m{i}" for i in range(1, 8)] if sex == "m" else [f"f{i}" for i in range(1, 6)]
+    def draw(cls, speaker_id: str, sex: str, language: str | None, rng: random.Random,
+             voices: Voices = TASK_VOICES) -> "Speaker":
+        """A speaker of ``voices`` with a voice of the right sex and personal pitch and rate;
+        ``language`` None: one of the table's accents."""
+        kind = "m" if sex == "m" else "f"
+        if language is None:
+            if not voices.accents:
+                raise ValueError("this voice table has no accents to draw from: name the language")
+            language = rng.choice(voices.accents)
         return cls(
             id=speaker_id,
             sex=sex,
             language=language,
-            variant=rng.choice(variants),
-            pitch=rng.randint(30, 50) if sex == "m" else rng.randint(50, 70),
-            rate=rng.randint(145, 185),
+            variant=rng.choice(voices.variants[kind]),
+            pitch=rng.randint(*voices.pitch[kind]),
+            rate=rng.randint(*voices.rate),
         )
 
 
@@ -118,6 +154,12 @@ def render(
         np.random.default_rng(rng.randrange(2**32)).standard_normal(len(audio)), dtype=np.float32
     )
     return np.clip(audio, -1.0, 1.0)
+
+
+def at_level(audio: np.ndarray, level_db: float) -> np.ndarray:
+    """``audio`` scaled to an RMS of ``level_db`` dBFS (as mastering normalises loudness)."""
+    rms = float(np.sqrt(np.mean(np.square(audio, dtype=np.float64))))
+    return np.clip(audio * np.float32(10 ** (level_db / 20) / max(rms, 1e-9)), -1.0, 1.0).astype(np.float32)
 
 
 def _escape(text: str) -> str:

@@ -8,13 +8,22 @@ A CARE checkpoint is one file written by ``torch.save`` holding a dict of plain 
       "config": CareConfig.to_dict(),      # everything that sizes the model
       "state_dict": {name: tensor},        # CareModel's parameters and buffers
       "metadata": {                        # how these weights were made
-        "speech_init": "...",              # "pretrained: WavLM from local folder /models/wavlm-base; ..."
+        "speech_init": {"kind": ..., "detail": "..."},  # kind: random | pretrained | converted
         "text_init": "...",                # "random: transformers' roberta initialisation, ..."
         "adapters_init": "...",            # "random: ..." or "converted: ..."
         "pretrained_on": None | "...",     # None: never trained as CARE (initialisation only)
+        "random_weights": bool | None,     # written by save_checkpoint from the two above
         "created_by": "...", "created_at": "...", ...
       },
     }
+
+``speech_init.kind`` says how the speech side (which every hidden state passes through) began:
+``random`` (care-init's presets), ``pretrained`` (care-init --speech DIR: a WavLM, HuBERT or
+data2vec-audio), ``converted`` (the authors' CARE checkpoint). ``pretrain`` keeps it (it says
+where training started; ``pretraining`` says what trained it). ``speech_init_kind`` is its one
+reader: ``pretrain --front-end auto`` and ``random_weights`` both ask it. Checkpoints written
+before the field existed hold free text ("random: ..."); they are read by its first word with a
+FutureWarning naming the fix (``care-superb care-info CKPT --upgrade`` rewrites the file).
 
 It loads with ``torch.load(weights_only=True)``: no code runs while reading it. A checkpoint
 whose tensors do not fit its config stops with the full list of mismatches.
@@ -26,6 +35,7 @@ from __future__ import annotations
 
 import datetime
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -126,22 +136,49 @@ def base_metadata(**fields: Any) -> dict[str, Any]:
         "care_superb_version": package_version,
     }
     meta.update(fields)
+    meta["random_weights"] = random_weights(meta)
     return meta
 
 
+SPEECH_INIT_KINDS = ("random", "pretrained", "converted")
+
+
+def speech_init_kind(metadata: dict[str, Any]) -> str | None:
+    """How the speech side began: ``metadata["speech_init"]["kind"]`` (None: not recorded). The
+    one reader of it, for ``pretrain --front-end auto`` and for ``random_weights``."""
+    value = metadata.get("speech_init")
+    kind = value.get("kind") if isinstance(value, dict) else None
+    if kind is not None and kind not in SPEECH_INIT_KINDS:
+        raise CheckpointError(f"speech_init.kind {kind!r} is not one of {', '.join(SPEECH_INIT_KINDS)}")
+    return kind
+
+
 def random_weights(metadata: dict[str, Any]) -> bool | None:
-    """Whether a checkpoint's speech side (which every hidden state passes through) was never
-    trained: the ``random_weights`` it records, else what its other fields say, else None."""
-    if metadata.get("random_weights") is not None:
-        return bool(metadata["random_weights"])
+    """Whether a checkpoint's speech side was never trained: it began random and was never
+    pre-trained as CARE; None when the checkpoint does not say how it began."""
     if metadata.get("pretrained_on"):
         return False
-    speech = str(metadata.get("speech_init") or "")
-    if speech.startswith("random"):
-        return True
-    if speech.startswith(("pretrained", "converted")):
-        return False
-    return None
+    kind = speech_init_kind(metadata)
+    return None if kind is None else kind == "random"
+
+
+def upgrade_metadata(metadata: dict[str, Any], source: str) -> dict[str, Any]:
+    """Metadata of a checkpoint written before ``speech_init.kind``: its free-text speech_init
+    ("random: ...", "pretrained: ...", "converted: ...") read by its first word, with a warning
+    that names the fix. Text that starts otherwise gives ``kind: None`` (not known)."""
+    value = metadata.get("speech_init")
+    if not isinstance(value, str):
+        return metadata
+    first, _, rest = value.partition(":")
+    kind = first.strip() if first.strip() in SPEECH_INIT_KINDS else None
+    warnings.warn(
+        f"{source}: its metadata's speech_init is free text, as written before speech_init.kind existed; "
+        + (f"read as kind {kind!r} from its first word" if kind else "its first word names no kind, so how "
+           "its speech side began is not known")
+        + f". Free text is deprecated and will not be read in a later version; rewrite the file with: "
+        f"care-superb care-info {source} --upgrade", FutureWarning, stacklevel=3)
+    return {**metadata, "speech_init": {"kind": kind, "detail": rest.strip() if kind else value,
+                                        "upgraded_from": "free text"}}
 
 
 def plain(value: Any, strict: bool = False) -> Any:
@@ -166,21 +203,42 @@ def plain(value: Any, strict: bool = False) -> Any:
 def save_checkpoint(path: str | os.PathLike, model: CareModel, metadata: dict[str, Any]) -> Path:
     path = Path(path).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
+    metadata = {**metadata, "random_weights": random_weights(metadata)}  # from speech_init, never apart
     payload = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,
         "config": plain(model.config.to_dict(), strict=True),
         "state_dict": {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()},
-        "metadata": plain(dict(metadata)),
+        "metadata": plain(metadata),
     }
-    tmp = path.with_name(path.name + ".partial")
-    torch.save(payload, tmp)
-    os.replace(tmp, path)
+    _write(payload, path)
     return path
 
 
-def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
-    """The checkpoint's dict, checked for format and version (tensors on the CPU)."""
+def _write(payload: dict[str, Any], path: Path) -> None:
+    tmp = path.with_name(path.name + ".partial")
+    torch.save(payload, tmp)
+    os.replace(tmp, path)
+
+
+def upgrade_checkpoint(path: str | os.PathLike) -> bool:
+    """Rewrite a checkpoint's free-text speech_init as ``{kind, detail}`` (weights untouched);
+    False when there was nothing to do."""
+    path = Path(path).expanduser()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        payload = read_checkpoint(path, upgrade=False)
+        if not isinstance(payload["metadata"].get("speech_init"), str):
+            return False
+        metadata = upgrade_metadata(payload["metadata"], str(path))
+    payload["metadata"] = plain({**metadata, "random_weights": random_weights(metadata)})
+    _write(payload, path)
+    return True
+
+
+def read_checkpoint(path: str | os.PathLike, upgrade: bool = True) -> dict[str, Any]:
+    """The checkpoint's dict, checked for format and version (tensors on the CPU); the metadata
+    of an older checkpoint read as today's (``upgrade_metadata``) unless ``upgrade`` is False."""
     path = Path(path).expanduser()
     if not path.is_file():
         raise CheckpointNotFoundError(missing_checkpoint_message(path))
@@ -203,6 +261,8 @@ def read_checkpoint(path: str | os.PathLike) -> dict[str, Any]:
             f"{path} has CARE checkpoint format version {version}; this care-superb reads "
             f"version {FORMAT_VERSION}"
         )
+    if upgrade:
+        payload["metadata"] = upgrade_metadata(payload.get("metadata") or {}, str(path))
     return payload
 
 

@@ -11,6 +11,8 @@ PAPER_TOTAL = "~160M"  # the paper's figure for CARE (base)
 def add_arguments(parser) -> None:
     parser.add_argument("checkpoint", nargs="?", help="a CARE checkpoint")
     parser.add_argument("--size", choices=sorted(SIZES), help="a configuration instead (no weights)")
+    parser.add_argument("--upgrade", action="store_true", help="rewrite the checkpoint's metadata in "
+                        "today's form (free-text speech_init -> speech_init.kind); weights untouched")
 
 
 def run(args) -> int:
@@ -23,6 +25,14 @@ def run(args) -> int:
     if bool(args.checkpoint) == bool(args.size):
         print("give a checkpoint or --size, not both or neither")
         return 2
+    if args.upgrade:
+        from care_superb.upstream.care.checkpoint import upgrade_checkpoint
+
+        if not args.checkpoint:
+            print("--upgrade needs a checkpoint")
+            return 2
+        done = upgrade_checkpoint(args.checkpoint)
+        print(f"{args.checkpoint}: " + ("metadata rewritten (speech_init.kind)" if done else "already current"))
     metadata = None
     if args.checkpoint:
         payload = read_checkpoint(args.checkpoint)

@@ -88,6 +88,8 @@ def run(args) -> int:
     total = parameter_counts(model)["total"]
     print(f"wrote {out} ({total / 1e6:.2f}M parameters, {time.perf_counter() - start:.1f} s)")
     print(f"  config: {model.config.describe()}")
-    for key in ("speech_init", "text_init", "adapters_init"):
+    speech = metadata["speech_init"]
+    print(f"  speech_init: {speech['kind']} ({speech['detail']})")
+    for key in ("text_init", "adapters_init"):
         print(f"  {key}: {metadata[key]}")
     return 0

@@ -190,13 +190,12 @@ def convert(
         }
     )
     metadata = base_metadata(
-        speech_init="converted: speech side of the authors' CARE checkpoint",
+        speech_init={"kind": "converted", "detail": "speech side of the authors' CARE checkpoint"},
         text_init="converted: semantic encoder (text layers) of the authors' CARE checkpoint",
         adapters_init="converted: adapters of the authors' CARE checkpoint",
         acoustic_head_init="converted: acoustic head of the authors' CARE checkpoint",
         pretrained_on=pretrained_on
         or "CARE pre-training by the authors' script (data not recorded in the file)",
-        random_weights=False,
         created_by=f"care-superb care-convert --in {source}",
         source_file=str(source),
         source_sha256=_sha256(source),

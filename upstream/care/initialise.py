@@ -76,23 +76,22 @@ def _family(config: CareConfig) -> str:
     return FAMILY_NAMES[getattr(config.speech, "care_source", "wavlm")]
 
 
-def _speech_model(source: str, config: CareConfig, seed: int) -> tuple[WavLMModel, str]:
+def _speech_model(source: str, config: CareConfig, seed: int) -> tuple[WavLMModel, dict]:
+    """The speech model and ``speech_init`` ({kind, detail}, see checkpoint.py)."""
     if source in SPEECH_PRESETS:
         torch.manual_seed(seed)
-        return (
-            WavLMModel(config.speech),
-            f"random: transformers' WavLMModel initialisation, preset {source!r}, seed {seed}",
-        )
+        return WavLMModel(config.speech), {
+            "kind": "random",
+            "detail": f"transformers' WavLMModel initialisation, preset {source!r}, seed {seed}"}
     folder = os.path.abspath(source)
     speech = AutoModel.from_pretrained(folder)  # WavLMModel, HubertModel or Data2VecAudioModel
     family = _family(config)
     split, last = config.num_common_layers, config.speech.num_hidden_layers - 1
     bias = "" if family == "WavLM" else "; no relative position bias (zeroed: the source has none)"
-    return speech, (
-        f"pretrained: {family} from local folder {folder}; conv feature extractor, projection, "
+    return speech, {"kind": "pretrained", "detail": (
+        f"{family} from local folder {folder}; conv feature extractor, projection, "
         f"positional conv and layer norm copied; layers 0-{split - 1} -> common encoder, "
-        f"layers {split}-{last} -> acoustic encoder{bias}"
-    )
+        f"layers {split}-{last} -> acoustic encoder{bias}")}
 
 
 def _text_model(source: str, config: CareConfig, seed: int) -> tuple[torch.nn.Module, str]:
@@ -135,8 +134,6 @@ def initialise(
         adapters_init=f"random: PyTorch default initialisation, seed {seed + 2}",
         acoustic_head_init=f"random: PyTorch default initialisation, seed {seed + 2}",
         pretrained_on=None,
-        # the speech side carries every hidden state: random there means a random CARE
-        random_weights=speech in SPEECH_PRESETS,
         description=(
             "CARE initialisation only, never pre-trained as CARE: speech side "
             + ("random" if speech in SPEECH_PRESETS else f"from {_family(config)}")

@@ -62,11 +62,22 @@ def add_arguments(parser) -> None:
     g.add_argument("--weight-decay", type=float, default=d.weight_decay)
     g.add_argument("--warmup-steps", type=int, default=d.warmup_steps)
     g.add_argument("--crop-seconds", type=float, default=d.crop_seconds)
+    g.add_argument("--max-seconds", type=float, default=15.0,
+                   help="longest file whose transcript is a target (default 15: three 5 s crops; MSP-PODCAST's "
+                   "turns are 2.75-11 s). A longer one is a bad input: a crop of it would be trained on words "
+                   "it does not contain; cut such recordings into utterances with their transcripts first. "
+                   "0: no limit. Acoustic-only pre-training takes any length")
     g.add_argument("--semantic-weight", type=float, default=d.semantic_weight)
     g.add_argument("--acoustic-weight", type=float, default=d.acoustic_weight)
+    g.add_argument("--shuffle-targets", action="store_true",
+                   help="a control, not the recipe: each utterance trains on another utterance's teacher "
+                   "vector (a seeded derangement), so the semantic target says nothing about its audio; "
+                   "measures what the targets contribute at equal compute (benchmark/care_controls.py)")
     g.add_argument("--valid-fraction", type=float, default=d.valid_fraction)
     g.add_argument("--valid-every", type=int, default=d.valid_every)
     g.add_argument("--save-every", type=int, default=d.save_every, help="steps between resumable states")
+    g.add_argument("--keep-checkpoints", action="store_true", help="also keep step<N>.pt at every validation "
+                   "point (--valid-every), e.g. to choose the length of pre-training on a downstream dev set")
     g.add_argument("--log-every", type=int, default=d.log_every)
     g.add_argument("--seed", type=int, default=d.seed)
     g = parser.add_argument_group("running")
@@ -77,6 +88,9 @@ def add_arguments(parser) -> None:
     g.add_argument("--device", default=d.device, help="auto (CUDA when present), cpu, cuda")
     g.add_argument("--amp", choices=("auto", "off"), default=d.amp, help="mixed precision on CUDA")
     g.add_argument("--threads", type=int, default=None, help="CPU threads for torch")
+    g.add_argument("--workers", type=int, default=d.workers, help="DataLoader processes reading crops from the "
+                   f"decoded-audio cache ahead of the training loop (default {d.workers}; 0: in the loop); the "
+                   "weights are the same whatever the number")
     g.add_argument("--corpus-name", help="name of the corpus in the checkpoint's provenance (default: the folder's)")
     g.add_argument("--quiet", action="store_true", help="no progress bars")
 
@@ -113,7 +127,8 @@ def run(args) -> int:
         weight_decay=args.weight_decay, warmup_steps=args.warmup_steps, crop_seconds=args.crop_seconds,
         valid_fraction=args.valid_fraction, valid_every=args.valid_every, save_every=args.save_every,
         log_every=args.log_every, seed=args.seed, losses=args.losses, semantic_weight=args.semantic_weight,
-        acoustic_weight=args.acoustic_weight, device=args.device, amp=args.amp)
+        acoustic_weight=args.acoustic_weight, shuffle_targets=args.shuffle_targets, device=args.device,
+        amp=args.amp, workers=args.workers, keep_checkpoints=args.keep_checkpoints)
     if args.asr_always and not args.asr:
         print("error: --asr-always needs --asr DIR|tiny.en (the ASR model to use)", file=sys.stderr)
         return 2
@@ -158,7 +173,8 @@ def run(args) -> int:
             print(note)
 
     asr = (args.asr, args.asr_language) if args.asr and semantic else None
-    extractor = Extractor(args.cache or out / "cache", teacher, target, asr, args.asr_always)
+    extractor = Extractor(args.cache or out / "cache", teacher, target, asr, args.asr_always,
+                          max_seconds=args.max_seconds or None)
     items, bad = extractor.prepare(utterances, progress=not args.quiet)
     (out / "bad_inputs.json").write_text(json.dumps(bad, indent=1) + "\n")
     if bad:
@@ -194,9 +210,9 @@ def run(args) -> int:
     metadata.update(
         created_by="care-superb pretrain " + " ".join(shlex.quote(a) for a in sys.argv[2:]),
         pretrained_on=facts["description"],
-        random_weights=False,
         description=(f"CARE pre-trained by care-superb pretrain on {facts['description']} "
-                     f"(losses: {args.losses}; front end {front_end}; from {Path(args.init).name})"),
+                     f"(losses: {args.losses}; front end {front_end}; from {Path(args.init).name})"
+                     + ("; CONTROL: teacher targets shuffled across utterances" if args.shuffle_targets else "")),
         pretraining={
             "corpus": facts,
             "init_checkpoint": str(Path(args.init).resolve()),
@@ -228,9 +244,11 @@ def run(args) -> int:
     summary = trainer.fit(progress=not args.quiet)
     (out / "report.json").write_text(json.dumps({
         "train": [p.key for p in trainer.train_items], "valid": [p.key for p in trainer.valid_items],
-        "excluded": bad, "history": trainer.history, "best": trainer.best,
+        "excluded": bad, "history": trainer.history, "best": trainer.best, "data_wait": summary["data_wait"],
         "seconds": time.perf_counter() - started}, indent=1) + "\n")
     print(f"best validation loss {trainer.best['loss']:.4f} at step {trainer.best['step']}: {out / 'best.pt'}; "
-          f"last: {out / 'last.pt'} ({summary['steps']} steps, {time.perf_counter() - started:.0f} s)")
+          f"last: {out / 'last.pt'} ({summary['steps']} steps, {time.perf_counter() - started:.0f} s; "
+          f"{summary['data_wait']['steps_per_second']:.2f} steps/s, {100 * summary['data_wait']['wait_fraction']:.1f}% "
+          f"of it waiting for data with {args.workers} workers)")
     print(f"use it: python run_downstream.py -m train -u care_local -k {out / 'best.pt'} -d emodb -p result/...")
     return 0

@@ -53,18 +53,24 @@ def trained_prefixes(losses: str, front_end: str = "frozen") -> tuple[str, ...]:
 
 
 def choose_front_end(requested: str, metadata: dict, losses: str) -> tuple[str, str]:
-    """``requested`` (auto | frozen | trained) -> (front end setting, why), from the initial
-    checkpoint's ``speech_init`` (care-init writes "random: ..." for a random speech side)."""
+    """``requested`` (auto | frozen | trained) -> (front end setting, why), from how the initial
+    checkpoint's speech side began (``speech_init.kind``, read by ``speech_init_kind``)."""
+    from care_superb.upstream.care.checkpoint import speech_init_kind
+
     if requested != "auto":
         trained_prefixes(losses, requested)  # refuses trained with acoustic-only losses
         return requested, "--front-end " + requested
-    speech_init = str(metadata.get("speech_init", ""))
-    if not speech_init.startswith("random"):
-        return "frozen", "the recipe: the speech side comes from a pre-trained model"
+    kind = speech_init_kind(metadata)
+    if kind is None:
+        raise ValueError("--front-end auto: the --init checkpoint does not say how its speech side began "
+                         "(no speech_init.kind); pass --front-end frozen (a speech side from a pre-trained "
+                         "model) or --front-end trained (a random one)")
+    if kind != "random":
+        return "frozen", f"the recipe: the speech side comes from a pre-trained model (speech_init.kind: {kind})"
     if losses == "acoustic":
         return "frozen", "acoustic-only losses cannot reach it (the speech side is random and stays so)"
-    return "trained", ("the speech side is random (speech_init: " + speech_init.split(",")[0] +
-                       "), and frozen random convolutions would stay random")
+    return "trained", ("the speech side began random (speech_init.kind: random), and frozen random "
+                       "convolutions would stay random")
 
 
 def configure(model: CareModel, losses: str = "both", front_end: str = "frozen") -> list[str]:

@@ -7,10 +7,17 @@ point and resumed from its last ``state.pt`` (model, optimizer, scheduler, scale
 loss, RNG states) makes exactly the updates an uninterrupted run makes, and ends with the same
 weights (tested).
 
+Since a step's batch depends on nothing but (seed, step), ``--workers`` DataLoader processes build
+the next batches (``Batches``: crops read by memory map from the decoded-audio cache, targets
+aligned to them) while the model trains on this one, with the same result as building them in
+the loop (tested). The time the loop waits for a batch is measured (``data_wait`` in report.json
+and TensorBoard's ``perf/data_wait_fraction``).
+
 Output folder::
 
     best.pt        CARE checkpoint with the lowest validation loss (what `-u care_local -k` loads)
     last.pt        CARE checkpoint after the last step
+    step<N>.pt     with --keep-checkpoints: the checkpoint of every validation point
     state.pt       everything needed to resume (written atomically every --save-every steps)
     tensorboard/   loss curves (train and validation, per loss)
     report.json    the split, the utterances left out and why, the validation history
@@ -35,7 +42,7 @@ from tqdm import tqdm
 from care_superb.upstream.care.checkpoint import save_checkpoint
 from care_superb.upstream.care.model import CareModel
 from care_superb.upstream.care.pretraining import inputs, recipe
-from care_superb.upstream.care.pretraining.cache import Prepared
+from care_superb.upstream.care.pretraining.cache import Prepared, read_crop
 
 
 @dataclasses.dataclass
@@ -59,15 +66,20 @@ class Settings:
     front_end: str = "frozen"  # frozen (the recipe) | trained (by the semantic loss; random speech sides)
     semantic_weight: float = 1.0
     acoustic_weight: float = 1.0
+    shuffle_targets: bool = False  # a control: each utterance trains on another's teacher vector
     device: str = "auto"  # auto | cpu | cuda
     amp: str = "auto"  # auto (bf16/fp16 on CUDA, off on the CPU) | off
+    workers: int = 2  # DataLoader processes building batches (0: in the loop); the result is the same
+    keep_checkpoints: bool = False  # also keep step<N>.pt at every validation point (to choose on dev)
 
     def run_identity(self) -> dict:
         """What must not change between a run and its resumption (``steps`` may grow)."""
         out = dataclasses.asdict(self)
-        for key in ("steps", "log_every", "save_every", "device", "amp"):
+        for key in ("steps", "log_every", "save_every", "device", "amp", "workers", "keep_checkpoints"):
             out.pop(key)
         out["betas"] = list(out["betas"])
+        if not out["shuffle_targets"]:  # runs from before the control existed resume as they were
+            out.pop("shuffle_targets")
         return out
 
 
@@ -90,6 +102,85 @@ def split(items: list[Prepared], fraction: float, seed: int) -> tuple[list[Prepa
     return train, valid
 
 
+def shuffled_targets(items: list[Prepared], seed: list[int]) -> list[Prepared]:
+    """The control of ``--shuffle-targets``: the same utterances, each with the teacher vector of
+    another (a seeded derangement), so that the semantic target says nothing about its audio
+    while keeping the targets' distribution."""
+    if len(items) < 2:
+        return items
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(items))
+    given = np.roll(order, 1)  # each utterance in the cycle gets its predecessor's: no fixed point
+    semantic = [items[i].semantic for i in range(len(items))]
+    out = list(items)
+    for i, j in zip(order, given):
+        out[i] = dataclasses.replace(items[i], semantic=semantic[j])
+    return out
+
+
+class Batches(torch.utils.data.Dataset):
+    """Step -> that step's batch, a pure function of (seed, step): which utterances (an epoch's
+    seeded permutation), where each is cropped (whole frames, so the acoustic targets stay
+    aligned), the audio and the targets. Item ``i`` is step ``first + i``; picklable, so that
+    DataLoader workers build batches ahead of the loop."""
+
+    def __init__(self, items: list[Prepared], settings: Settings, hop: int, semantic_transform=None,
+                 first: int = 0, last: int = 0):
+        self.items, self.seed, self.size = items, settings.seed, settings.batch_size
+        self.crop = int(round(settings.crop_seconds * inputs.SAMPLE_RATE))
+        self.hop, self.semantic_transform = hop, semantic_transform
+        self.first, self.last = first, last
+        self._orders: dict[int, np.ndarray] = {}
+
+    def __len__(self) -> int:
+        return max(self.last - self.first, 0)
+
+    def __getitem__(self, i: int) -> dict:
+        step = self.first + i
+        items = self.pick(step)
+        return self.make(items, self.starts(items, step))
+
+    def order(self, epoch: int) -> np.ndarray:
+        if epoch not in self._orders:
+            self._orders = {epoch: np.random.default_rng([self.seed, 1, epoch]).permutation(len(self.items))}
+        return self._orders[epoch]
+
+    def pick(self, step: int) -> list[Prepared]:
+        picked = []
+        for i in range(step * self.size, (step + 1) * self.size):
+            epoch, position = divmod(i, len(self.items))
+            picked.append(self.items[int(self.order(epoch)[position])])
+        return picked
+
+    def starts(self, items: list[Prepared], step: int) -> list[int]:
+        """A random crop per utterance, in whole frames."""
+        starts = []
+        for j, item in enumerate(items):
+            room = max(item.samples - self.crop, 0) // self.hop
+            starts.append(int(np.random.default_rng([self.seed, 2, step, j]).integers(room + 1)))
+        return starts
+
+    def make(self, items: list[Prepared], starts: list[int]) -> dict:
+        """Audio from frame ``starts[j]`` on, at most ``crop`` samples; targets aligned to it."""
+        waves, semantic, acoustic = [], [], []
+        for item, start in zip(items, starts):
+            waves.append(torch.from_numpy(read_crop(item, start * self.hop, self.crop)))
+            if item.semantic is not None:
+                vector = np.load(item.semantic)
+                semantic.append(torch.from_numpy(self.semantic_transform(vector) if self.semantic_transform else vector))
+            if item.acoustic is not None:
+                frames = np.load(item.acoustic, mmap_mode="r")
+                acoustic.append(torch.from_numpy(np.array(frames[start: start + self.crop // self.hop + 1])))
+        lengths = torch.tensor([len(w) for w in waves], dtype=torch.long)
+        batch = {"waves": torch.nn.utils.rnn.pad_sequence(waves, batch_first=True), "lengths": lengths}
+        if semantic:
+            batch["semantic"] = torch.stack(semantic).float()
+        if acoustic:
+            batch["acoustic"] = torch.nn.utils.rnn.pad_sequence(acoustic, batch_first=True).float()
+            batch["acoustic_frames"] = torch.tensor([len(a) for a in acoustic], dtype=torch.long)
+        return batch
+
+
 class Trainer:
     def __init__(self, model: CareModel, metadata: dict, items: list[Prepared], out: str | Path,
                  settings: Settings, identity: dict, semantic_transform=None):
@@ -104,6 +195,9 @@ class Trainer:
         self.metadata = metadata
         self.semantic_transform = semantic_transform
         self.train_items, self.valid_items = split(items, s.valid_fraction, s.seed)
+        if s.shuffle_targets:
+            self.train_items = shuffled_targets(self.train_items, [s.seed, 4, 0])
+            self.valid_items = shuffled_targets(self.valid_items, [s.seed, 4, 1])
         self.trained = recipe.configure(self.model, s.losses, s.front_end)
         params = [p for p in self.model.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=s.lr, betas=tuple(s.betas), eps=s.eps,
@@ -115,58 +209,31 @@ class Trainer:
         if self.device.type == "cuda" and s.amp == "auto":
             self.amp_dtype = torch.bfloat16 if torch.cuda.is_bf16_supported() else torch.float16
         self.scaler = torch.amp.GradScaler("cuda", enabled=self.amp_dtype == torch.float16)
-        self.crop = int(round(s.crop_seconds * inputs.SAMPLE_RATE))
         self.hop = model.config.downsample_rate
+        self.batches = Batches(self.train_items, s, self.hop, semantic_transform)
         self.identity = {"settings": s.run_identity(), **identity,
                          "train": [(p.key, p.audio_hash) for p in self.train_items],
                          "valid": [(p.key, p.audio_hash) for p in self.valid_items]}
         self.step = 0
         self.best = {"loss": math.inf, "step": None}
         self.history: list[dict] = []
-        self._orders: dict[int, np.ndarray] = {}
+        self.data_wait = {"seconds": 0.0, "step_seconds": 0.0, "steps": 0}
 
     # ---- data ----------------------------------------------------------------------------------
-    def order(self, epoch: int) -> np.ndarray:
-        if epoch not in self._orders:
-            self._orders = {epoch: np.random.default_rng([self.settings.seed, 1, epoch]).permutation(len(self.train_items))}
-        return self._orders[epoch]
-
-    def batch_items(self, step: int) -> list[Prepared]:
-        n, size = len(self.train_items), self.settings.batch_size
-        picked = []
-        for i in range(step * size, (step + 1) * size):
-            epoch, position = divmod(i, n)
-            picked.append(self.train_items[int(self.order(epoch)[position])])
-        return picked
-
     def make_batch(self, items: list[Prepared], starts: list[int]) -> dict:
-        """Audio from frame ``starts[j]`` on, at most ``crop`` samples; targets aligned to it."""
-        waves, semantic, acoustic = [], [], []
-        for item, start in zip(items, starts):
-            audio = inputs.read_audio(item.path)[start * self.hop: start * self.hop + self.crop]
-            waves.append(torch.from_numpy(audio))
-            if item.semantic is not None:
-                vector = np.load(item.semantic)
-                semantic.append(torch.from_numpy(self.semantic_transform(vector) if self.semantic_transform else vector))
-            if item.acoustic is not None:
-                frames = np.load(item.acoustic, mmap_mode="r")
-                acoustic.append(torch.from_numpy(np.array(frames[start: start + self.crop // self.hop + 1])))
-        lengths = torch.tensor([len(w) for w in waves], dtype=torch.long)
-        batch = {"waves": torch.nn.utils.rnn.pad_sequence(waves, batch_first=True), "lengths": lengths}
-        if semantic:
-            batch["semantic"] = torch.stack(semantic).float()
-        if acoustic:
-            batch["acoustic"] = torch.nn.utils.rnn.pad_sequence(acoustic, batch_first=True).float()
-            batch["acoustic_frames"] = torch.tensor([len(a) for a in acoustic], dtype=torch.long)
-        return {k: v.to(self.device) for k, v in batch.items()}
+        return self.to_device(self.batches.make(items, starts))
 
-    def crop_starts(self, items: list[Prepared], step: int) -> list[int]:
-        """A random 5 s window per utterance (in whole frames, so targets stay aligned)."""
-        starts = []
-        for j, item in enumerate(items):
-            room = max(item.samples - self.crop, 0) // self.hop
-            starts.append(int(np.random.default_rng([self.settings.seed, 2, step, j]).integers(room + 1)))
-        return starts
+    def to_device(self, batch: dict) -> dict:
+        return {k: v.to(self.device, non_blocking=True) for k, v in batch.items()}
+
+    def loader(self):
+        """This run's remaining batches, in step order, built by ``workers`` processes ahead."""
+        batches = Batches(self.train_items, self.settings, self.hop, self.semantic_transform,
+                          first=self.step, last=self.settings.steps)
+        workers = self.settings.workers
+        return torch.utils.data.DataLoader(
+            batches, batch_size=None, shuffle=False, num_workers=workers, pin_memory=self.device.type == "cuda",
+            prefetch_factor=4 if workers else None, persistent_workers=False)
 
     # ---- one step, validation ------------------------------------------------------------------
     def _losses(self, batch: dict) -> dict[str, torch.Tensor]:
@@ -178,9 +245,11 @@ class Trainer:
         weights = {"semantic": s.semantic_weight, "acoustic": s.acoustic_weight}
         return sum(weights[name] * value for name, value in losses.items())
 
-    def train_step(self) -> dict[str, float]:
-        items = self.batch_items(self.step)
-        batch = self.make_batch(items, self.crop_starts(items, self.step))
+    def train_step(self, batch: dict | None = None) -> dict[str, float]:
+        """One update on ``batch`` (default: this step's, built here)."""
+        if batch is None:
+            batch = self.batches[self.step]
+        batch = self.to_device(batch)
         torch.manual_seed(_seed_from(self.settings.seed, 3, self.step))  # dropout of this step
         recipe.train_mode(self.model, self.settings.front_end)
         self.optimizer.zero_grad(set_to_none=True)
@@ -272,8 +341,18 @@ class Trainer:
         bar = tqdm(total=s.steps, initial=self.step, desc="pretrain", unit="step", disable=not progress)
         start = time.perf_counter()
         running: dict[str, float] = {}
+        wait = {"seconds": 0.0, "step_seconds": 0.0, "steps": 0}  # since the last log line
+        batches = iter(self.loader())
         while self.step < s.steps:
-            losses = self.train_step()
+            asked = time.perf_counter()
+            batch = next(batches)
+            got = time.perf_counter()
+            losses = self.train_step(batch)
+            done = time.perf_counter()
+            for totals in (wait, self.data_wait):
+                totals["seconds"] += got - asked
+                totals["step_seconds"] += done - asked
+                totals["steps"] += 1
             for name, value in losses.items():
                 running[name] = running.get(name, 0.0) + value
             if self.step % s.log_every == 0 or self.step == s.steps:
@@ -281,8 +360,10 @@ class Trainer:
                 for name, value in running.items():
                     writer.add_scalar(f"train/{name}", value / n, self.step)
                 writer.add_scalar("train/lr", self.scheduler.get_last_lr()[0], self.step)
+                writer.add_scalar("perf/data_wait_fraction", wait["seconds"] / max(wait["step_seconds"], 1e-9), self.step)
+                writer.add_scalar("perf/steps_per_second", wait["steps"] / max(wait["step_seconds"], 1e-9), self.step)
                 bar.set_postfix({k: f"{v / n:.4f}" for k, v in running.items()})
-                running = {}
+                running, wait = {}, {"seconds": 0.0, "step_seconds": 0.0, "steps": 0}
             bar.update(1)
             if self.step % s.valid_every == 0 or self.step == s.steps:
                 self._validation_point(writer)
@@ -294,11 +375,19 @@ class Trainer:
             self._validation_point(None)
         save_checkpoint(self.out / "last.pt", self.model, self.checkpoint_metadata("last"))
         return {"steps": self.step, "resumed_from": resumed_from, "best": self.best,
-                "seconds": time.perf_counter() - start}
+                "seconds": time.perf_counter() - start, "data_wait": self.data_wait_summary()}
+
+    def data_wait_summary(self) -> dict:
+        """Steps per second and the share of step time spent waiting for a batch, this session."""
+        w = self.data_wait
+        return {"steps": w["steps"], "steps_per_second": w["steps"] / max(w["step_seconds"], 1e-9),
+                "wait_fraction": w["seconds"] / max(w["step_seconds"], 1e-9), "workers": self.settings.workers}
 
     def _validation_point(self, writer) -> None:
         losses = self.validate()
         self.history.append({"step": self.step, **losses})
+        if self.settings.keep_checkpoints:
+            save_checkpoint(self.out / f"step{self.step}.pt", self.model, self.checkpoint_metadata(f"step{self.step}"))
         if writer is not None:
             for name, value in losses.items():
                 writer.add_scalar(f"valid/{name}", value, self.step)
