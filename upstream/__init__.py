@@ -21,6 +21,8 @@ HUBCONFS = (
     "care_superb.upstream.hf_speech.hubconf",
     "care_superb.upstream.emotion2vec.hubconf",
     "care_superb.upstream.sonar.hubconf",
+    "care_superb.upstream.whisper.hubconf",
+    "care_superb.upstream.asr_text.hubconf",
 )
 # s3prl's name -> (its hubconf module, the family whose owners' format it reads)
 S3PRL_LOCAL = {
