@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from care_superb.upstream.checkpoints import UpstreamCheckpointError, identify, load_payload, read_marker_file
+from care_superb.upstream.checkpoints import UpstreamCheckpointError, load_payload, mismatch, read_marker_file
 
 UPSTREAM = "whisper_local"
 EXPECTED = ("a Whisper model: a CTranslate2 folder (model.bin + config.json, as faster-whisper keeps them), a "
@@ -103,7 +103,7 @@ def read(ckpt: str | os.PathLike, upstream: str = UPSTREAM) -> EncoderWeights:
             raise error(path, upstream, "a CTranslate2 model folder (config.json without model_type, a vocabulary) "
                         "without its model.bin", "Put the model's model.bin there (a model.bin shipped in parts: "
                         "join the parts, in order, byte for byte).")
-        raise error(path, upstream, identify(path).kind)
+        raise mismatch(path, upstream, EXPECTED)
     return _read_openai(path, upstream)
 
 
@@ -232,11 +232,11 @@ def _read_hf(folder: Path, upstream: str) -> EncoderWeights:
 def _read_openai(path: Path, upstream: str) -> EncoderWeights:
     try:
         payload = load_payload(path)
-    except Exception:  # noqa: BLE001 - described by identify()
-        raise error(path, upstream, identify(path).kind) from None
+    except Exception:  # noqa: BLE001 - mismatch() says what it is
+        raise mismatch(path, upstream, EXPECTED) from None
     if not (isinstance(payload, dict) and isinstance(payload.get("dims"), dict)
             and isinstance(payload.get("model_state_dict"), dict)):
-        raise error(path, upstream, identify(path).kind)
+        raise mismatch(path, upstream, EXPECTED)
     dims, weights = payload["dims"], payload["model_state_dict"]
     form = "an OpenAI-layout checkpoint (dims + model_state_dict)"
     missing = [k for k in OPENAI_DIMS if k not in dims]
