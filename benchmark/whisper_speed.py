@@ -6,9 +6,10 @@ Counts: the utterances the demo file's cells use, per task, as `care-superb benc
 (an utterance counts once per distinct audio, however many cells use it). Costs: each candidate
 built as the benchmark builds it, then its forward (audio read and resampled beforehand) on
 --per-task utterances of every task, one at a time, the candidates alternating utterance by
-utterance so that a busy machine slows all alike; transcripts are not cached between candidates
-(each asr_text candidate gets its own empty CARE_SUPERB_HOME). One CPU thread. The demo corpora
-must exist (scripts/demo.sh makes them, or `care-superb synth`).
+utterance; transcripts are not cached between candidates (each asr_text candidate gets its own
+empty CARE_SUPERB_HOME). One CPU thread. Seconds are the process's CPU seconds (what the forward
+costs, even on a machine that others share; wall seconds are printed beside them). The demo
+corpora must exist (scripts/demo.sh makes them, or `care-superb synth`).
 
     python benchmark/whisper_speed.py [--per-task 6] [--jobs 2] [--candidates whisper:tiny.en,asr:tiny.en,...]
 """
@@ -91,23 +92,24 @@ def main() -> None:
             with torch.no_grad():
                 upstream([wavs[next(iter(wavs))][0][:16000]])
         seconds: dict[str, dict[str, list[float]]] = {c: defaultdict(list) for c in candidates}
+        wall = {c: 0.0 for c in candidates}
         for task, task_wavs in wavs.items():
             for wav in task_wavs:
                 for candidate, upstream in upstreams.items():
-                    start = time.perf_counter()
+                    start, start_wall = time.process_time(), time.perf_counter()
                     with torch.no_grad():
                         upstream([wav])
-                    seconds[candidate][task].append(time.perf_counter() - start)
+                    seconds[candidate][task].append(time.process_time() - start)
+                    wall[candidate] += time.perf_counter() - start_wall
     rows = []
     for candidate in candidates:
         per_task = {task: statistics.mean(v) for task, v in seconds[candidate].items()}
         total = sum(per_task[task] * counts[task] for task in counts)
-        rows.append([candidate, statistics.median(v for vs in seconds[candidate].values() for v in vs),
-                     per_task.get("emodb"), per_task.get("cafe"), total, total / args.jobs])
-    print(tabulate(rows, headers=["candidate", "s/utt (median)", "s/utt EmoDB", "s/utt CaFE",
-                                  "all tasks: core-s", f"wall s on {args.jobs} jobs"], floatfmt=".2f"))
-    emodb_cafe = {c: sum(statistics.mean(seconds[c][t]) * counts[t] for t in ("emodb", "cafe")) for c in candidates}
-    print("EmoDB + CaFE only (core-s): " + ", ".join(f"{c} {v:.0f}" for c, v in emodb_cafe.items()))
+        measured = sum(len(v) for v in seconds[candidate].values())
+        rows.append([candidate, sum(map(sum, seconds[candidate].values())) / measured, wall[candidate] / measured,
+                     *(per_task.get(task) for task in sorted(counts)), total, total / args.jobs])
+    print(tabulate(rows, headers=["candidate", "CPU s/utt", "wall s/utt", *sorted(counts),
+                                  "all tasks: CPU s", f"/ {args.jobs} jobs"], floatfmt=".2f"))
 
 
 if __name__ == "__main__":

@@ -42,7 +42,12 @@ class UpstreamExpert(UpstreamBase):
 
         self.settings = read_settings(model_config)
         self.text = TextEncoder(ckpt, upstream)
-        self.backend, asr_folder = asr.resolve(self.settings.asr)
+        try:
+            self.backend, asr_folder = asr.resolve(self.settings.asr)
+        except (ValueError, RuntimeError) as error:
+            where = f"-g {self.settings.source}: asr" if self.settings.source else "the default asr"
+            raise ValueError(f"{where} {self.settings.asr}: expected a packaged Whisper (tiny.en, base), a CTranslate2 "
+                             f"folder (model.bin) or a Hugging Face Whisper folder ({error})") from error
         self.transcripts = Transcripts(care_home() / "transcripts", self.settings.asr, asr_folder, self.backend,
                                        self.settings.language)
         self._transcribe = None  # built at the first utterance that is not cached, on the text encoder's device
