@@ -17,6 +17,7 @@ CASES = {  # -u name -> (family, owners' format through conversion?)
     "wavlm_local": ("wavlm", True),
     "emotion2vec_local": ("emotion2vec", False),
     "sonar_local": ("sonar", False),
+    "whisper_local": ("whisper", False),
 }
 
 

@@ -84,7 +84,7 @@ class UpstreamExpert(UpstreamBase):
 
                 device = "cuda" if next(self.text.parameters()).is_cuda else "cpu"
                 self._transcribe = asr.transcriber(self.settings.asr, self.settings.language, device=device)
-                self._made_with = f"{self.backend} on {device} (settings of upstream/care/pretraining/asr.py)"
+                self._made_with = f"{self.backend}, {device}"
             text = self._transcribe(audio)
             self.transcripts.add(digest, text, len(audio) / SAMPLE_RATE, self._made_with)
         return text

@@ -218,12 +218,11 @@ def _read_hf(folder: Path, upstream: str) -> EncoderWeights:
             dtypes.add(str(value.dtype).replace("torch.", ""))
     if not state:
         raise error(folder, upstream, f"{form} whose weights hold no encoder tensors (encoder.* or model.encoder.*)")
-    config = encoder_config(config.num_mel_bins, config.d_model, config.encoder_layers, config.encoder_attention_heads,
-                            config.encoder_ffn_dim, config.max_source_positions) \
-        if config.activation_function == "gelu" and not config.scale_embedding else None
-    if config is None:
+    if config.activation_function != "gelu" or config.scale_embedding:
         raise error(folder, upstream, f"{form} whose config is not Whisper's encoder (activation_function gelu, "
                     "scale_embedding false)")
+    config = encoder_config(config.num_mel_bins, config.d_model, config.encoder_layers, config.encoder_attention_heads,
+                            config.encoder_ffn_dim, config.max_source_positions)
     return EncoderWeights(config, check_state(state, config, folder, upstream, form), folder, form,
                           "/".join(sorted(dtypes)), read_marker_file(folder))
 
