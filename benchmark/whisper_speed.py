@@ -78,9 +78,12 @@ def main() -> None:
 
     by_task = demo_utterances(Path(args.demo))
     counts = {task: len(items) for task, items in by_task.items()}
-    distinct = len({it.uid for items in by_task.values() for it in items})
-    print(tabulate(sorted(counts.items()), headers=["task", "utterances"]))
-    print(f"distinct utterances over all tasks: {distinct}")
+    seen, new = set(), {}  # utterances no earlier task has (IEMOCAP-4's are IEMOCAP-6's): extracted once
+    for task in sorted(by_task, key=lambda t: -counts[t]):
+        new[task] = len({it.uid for it in by_task[task]} - seen)
+        seen |= {it.uid for it in by_task[task]}
+    print(tabulate(sorted((t, counts[t], new[t]) for t in counts), headers=["task", "utterances", "not in another task"]))
+    print(f"distinct utterances over all tasks: {len(seen)}")
 
     sample = {task: items[:: max(1, len(items) // args.per_task)][: args.per_task] for task, items in by_task.items()}
     wavs = {task: [torch.from_numpy(load_audio(Path(it.path), start=it.start, end=it.end, **it.audio_settings()))
@@ -104,7 +107,7 @@ def main() -> None:
     rows = []
     for candidate in candidates:
         per_task = {task: statistics.mean(v) for task, v in seconds[candidate].items()}
-        total = sum(per_task[task] * counts[task] for task in counts)
+        total = sum(per_task[task] * new[task] for task in counts)
         measured = sum(len(v) for v in seconds[candidate].values())
         rows.append([candidate, sum(map(sum, seconds[candidate].values())) / measured, wall[candidate] / measured,
                      *(per_task.get(task) for task in sorted(counts)), total, total / args.jobs])
