@@ -89,9 +89,7 @@ def resolve(ckpt: str | os.PathLike) -> Path:
 def read(ckpt: str | os.PathLike, upstream: str = UPSTREAM) -> EncoderWeights:
     path = resolve(ckpt)
     if not path.exists():
-        from care_superb.upstream.checkpoints import UpstreamCheckpointNotFoundError
-
-        raise UpstreamCheckpointNotFoundError(f"-u {upstream} -k {path}: no such file or folder; expected {EXPECTED}")
+        raise mismatch(path, upstream, EXPECTED)
     if path.is_dir():
         if (path / "model.bin").is_file():
             return _read_ct2(path, upstream)

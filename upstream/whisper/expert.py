@@ -60,6 +60,9 @@ class UpstreamExpert(UpstreamBase):
 
         weights = read(ckpt, upstream)
         config = weights.config
+        if config.max_source_positions * RATE != WINDOW:
+            raise ValueError(f"-u {upstream} -k {weights.path}: an encoder of {config.max_source_positions} positions "
+                             f"({config.max_source_positions * RATE / SAMPLE_RATE:g} s); expected 1500 (30 s), as Whisper's")
         self.encoder = WhisperEncoder(config)
         self.encoder.load_state_dict(weights.state, strict=True)
         folder = weights.path if weights.path.is_dir() else None
