@@ -65,7 +65,7 @@ def test_transcripts_are_cached_by_audio_and_model_in_one_readable_file(monkeypa
     assert len(calls) == 2 and again.provenance["transcripts"] == first.provenance["transcripts"]
     lines = open(first.provenance["transcripts"]).read().splitlines()
     header, entries = json.loads(lines[0]), [json.loads(line) for line in lines[1:]]
-    assert header["transcripts_of"]["asr"] == "tiny.en" and header["transcripts_of"]["language"].startswith("detected")
+    assert header["transcripts_of"]["asr"] == "tiny.en" and header["transcripts_of"]["language"] == "en"  # .en: English
     assert [e["text"] for e in entries] == [f"words {len(w)}" for w in wavs]
     with open(first.provenance["transcripts"], "a") as f:
         f.write('{"audio_sha256": "torn')  # a job killed mid-line
@@ -83,22 +83,41 @@ def test_the_language_and_the_whisper_come_from_the_settings_file(monkeypatch, t
     seen = []
     monkeypatch.setattr(asr, "transcriber", lambda spec, language=None, device="cpu": (
         seen.append((spec, language)) or (lambda audio: "Guten Tag")))
-    (tmp_path / "de.yaml").write_text("asr: tiny.en\nlanguage: de\n")
+    (tmp_path / "de.yaml").write_text("asr: base\nlanguage: de\n")
     german = asr_text(ckpt="minilm", model_config=str(tmp_path / "de.yaml"))
-    detected = asr_text(ckpt="minilm")
+    (tmp_path / "base.yaml").write_text("asr: base\n")
+    detected = asr_text(ckpt="minilm", model_config=str(tmp_path / "base.yaml"))
     with torch.no_grad():
         german([speech("Guten Tag.", "de")])
-    assert seen == [("tiny.en", "de")]
+        detected([speech("Guten Tag.", "de")])
+    assert seen == [("base", "de"), ("base", None)]
     assert german.provenance["language"] == "de" and german.provenance["settings_file"] == str(tmp_path / "de.yaml")
+    assert detected.provenance["language"] == "detected per utterance"
     assert german.provenance["transcripts"] != detected.provenance["transcripts"]  # a file per setting
     assert "-de-" in german.provenance["transcripts"]
 
+    (tmp_path / "tiny-de.yaml").write_text("asr: tiny.en\nlanguage: de\n")
+    with pytest.raises(ValueError, match=r"tiny-de.yaml: language 'de', but tiny.en is an English-only Whisper"):
+        asr_text(ckpt="minilm", model_config=str(tmp_path / "tiny-de.yaml"))
     (tmp_path / "typo.yaml").write_text("asr: tiny.en\nlanguge: de\n")
     with pytest.raises(ValueError, match=r"typo.yaml: unknown key\(s\) languge"):
         asr_text(ckpt="minilm", model_config=str(tmp_path / "typo.yaml"))
     (tmp_path / "bad.yaml").write_text("language: german\n")
     with pytest.raises(ValueError, match="'german' is not one of Whisper's language codes"):
         asr_text(ckpt="minilm", model_config=str(tmp_path / "bad.yaml"))
+    (tmp_path / "nowhere.yaml").write_text("asr: ../no/such/whisper\n")
+    with pytest.raises(ValueError, match=r"nowhere.yaml: asr .*no/such/whisper: expected a packaged Whisper"):
+        asr_text(ckpt="minilm", model_config=str(tmp_path / "nowhere.yaml"))
+
+
+@pytest.mark.slow
+def test_multilingual_base_transcribes_german_when_told(tmp_path):
+    (tmp_path / "de.yaml").write_text("asr: base\nlanguage: de\n")
+    upstream = asr_text(ckpt="minilm", model_config=str(tmp_path / "de.yaml"))
+    with torch.no_grad():
+        upstream([speech("Guten Morgen, wie geht es dir?", "de")])
+    heard = json.loads(open(upstream.provenance["transcripts"]).read().splitlines()[-1])["text"]
+    assert {"guten", "morgen"} <= set(words(heard)), heard
 
 
 def test_a_text_encoder_that_is_not_bert_family_is_refused_by_name(random_checkpoint):

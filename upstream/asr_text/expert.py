@@ -17,7 +17,7 @@ from torch import Tensor
 
 from s3prl.upstream.interfaces import UpstreamBase
 
-from care_superb.upstream.asr_text.settings import read_settings
+from care_superb.upstream.asr_text.settings import language_of, read_settings
 from care_superb.upstream.asr_text.text import TextEncoder
 from care_superb.upstream.asr_text.transcripts import Transcripts, audio_sha256
 from care_superb.upstream.checkpoints import provenance
@@ -48,8 +48,9 @@ class UpstreamExpert(UpstreamBase):
             where = f"-g {self.settings.source}: asr" if self.settings.source else "the default asr"
             raise ValueError(f"{where} {self.settings.asr}: expected a packaged Whisper (tiny.en, base), a CTranslate2 "
                              f"folder (model.bin) or a Hugging Face Whisper folder ({error})") from error
+        self.language = language_of(self.settings, asr_folder)
         self.transcripts = Transcripts(care_home() / "transcripts", self.settings.asr, asr_folder, self.backend,
-                                       self.settings.language)
+                                       self.language)
         self._transcribe = None  # built at the first utterance that is not cached, on the text encoder's device
         asr_record = record_of(asr_folder) or read_marker_file(asr_folder) or {}
         text_record = self.text.record or {}
@@ -63,7 +64,7 @@ class UpstreamExpert(UpstreamBase):
             asr=self.settings.asr,
             asr_folder=str(asr_folder),
             asr_backend=self.backend,
-            language=self.settings.language or "detected per utterance",
+            language=self.language or "detected per utterance",
             settings_file=self.settings.source,
             transcripts=str(self.transcripts.path),
             random_weights_of={"text_encoder": text_record.get("random_weights"),
@@ -83,7 +84,7 @@ class UpstreamExpert(UpstreamBase):
                 from care_superb.upstream.care.pretraining import asr
 
                 device = "cuda" if next(self.text.parameters()).is_cuda else "cpu"
-                self._transcribe = asr.transcriber(self.settings.asr, self.settings.language, device=device)
+                self._transcribe = asr.transcriber(self.settings.asr, self.language, device=device)
                 self._made_with = f"{self.backend}, {device}"
             text = self._transcribe(audio)
             self.transcripts.add(digest, text, len(audio) / SAMPLE_RATE, self._made_with)

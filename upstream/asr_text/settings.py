@@ -3,7 +3,7 @@
     asr: tiny.en        # a packaged Whisper (tiny.en, base), a CTranslate2 folder (faster-whisper)
                         # or a Hugging Face Whisper folder (transformers); default tiny.en
     language: de        # Whisper's language code; null (default): detected per utterance
-                        # (an English-only model, *.en, always transcribes English)
+                        # (an English-only model, *.en, transcribes English: another is refused)
 
 Relative paths are relative to the YAML file. A file per language is how a language reaches one
 task and not the others: the benchmark file's per-task ``model_config`` (EmoDB ``de``, CaFE
@@ -61,3 +61,36 @@ def read_settings(model_config: str | None) -> Settings:
         raise SettingsError(f"-g {path}: language {language!r} is not one of Whisper's language codes (en, de, fr, "
                             "...: transformers' WHISPER LANGUAGES); null detects it")
     return Settings(asr, language, str(path.resolve()))
+
+
+ENGLISH_ONLY_VOCABULARY = 51864  # Whisper's *.en models; the multilingual ones have 51865 (large-v3: 51866)
+
+
+def vocabulary_size(folder: Path) -> int | None:
+    """The Whisper's vocabulary size, from its CTranslate2 vocabulary or its Hugging Face config."""
+    import json
+
+    if (folder / "vocabulary.txt").is_file():
+        with open(folder / "vocabulary.txt", encoding="utf-8") as f:
+            return sum(1 for _ in f)
+    for name, key in (("vocabulary.json", None), ("config.json", "vocab_size")):
+        try:
+            data = json.loads((folder / name).read_text())
+        except (OSError, ValueError):
+            continue
+        size = len(data) if key is None else data.get(key)
+        if isinstance(size, int):
+            return size
+    return None
+
+
+def language_of(settings: Settings, folder: Path) -> str | None:
+    """The language Whisper will transcribe in: an English-only model transcribes English whatever
+    it is told (faster-whisper switches to "en"), so another language is refused, not recorded."""
+    if vocabulary_size(folder) != ENGLISH_ONLY_VOCABULARY:
+        return settings.language
+    if settings.language not in (None, "en"):
+        raise SettingsError(f"-g {settings.source}: language {settings.language!r}, but {settings.asr} is an "
+                            "English-only Whisper (51,864 tokens) and transcribes English whatever it is told; "
+                            "set language: en or null, or asr: a multilingual Whisper (base, large-v3)")
+    return "en"
