@@ -46,8 +46,9 @@ class UpstreamExpert(UpstreamBase):
             self.backend, asr_folder = asr.resolve(self.settings.asr)
         except (ValueError, RuntimeError) as error:
             where = f"-g {self.settings.source}: asr" if self.settings.source else "the default asr"
-            raise ValueError(f"{where} {self.settings.asr}: expected a packaged Whisper (tiny.en, base), a CTranslate2 "
-                             f"folder (model.bin) or a Hugging Face Whisper folder ({error})") from error
+            hint = " (a placeholder: put the path of your copy of the Whisper there)" if "EDIT" in self.settings.asr else ""
+            raise ValueError(f"{where} {self.settings.asr}{hint}: expected a packaged Whisper (tiny.en, base), a "
+                             f"CTranslate2 folder (model.bin) or a Hugging Face Whisper folder ({error})") from error
         self.language = language_of(self.settings, asr_folder)
         self.transcripts = Transcripts(care_home() / "transcripts", self.settings.asr, asr_folder, self.backend,
                                        self.language)
