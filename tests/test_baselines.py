@@ -136,11 +136,13 @@ def test_every_baseline_builds_loads_and_runs_with_the_network_cut(tmp_path):
         from care_superb.upstream import hub_entries
         from care_superb.upstream.baselines import baseline_init
         entries = hub_entries()
-        for family, name in (("emotion2vec", "emotion2vec_local"), ("sonar", "sonar_local"), ("hubert", "hf_speech")):
+        for family, name in (("emotion2vec", "emotion2vec_local"), ("sonar", "sonar_local"), ("hubert", "hf_speech"),
+                             ("whisper", "whisper_local"), ("asr_text", "asr_text")):
             path = baseline_init(family, "tiny", {str(tmp_path)!r} + "/" + family)
             with torch.no_grad():
                 states = entries[name](ckpt=str(path))([torch.randn(16000)])["hidden_states"]
             print(name, len(states))
         print("attempts", len(attempts))
     """)
-    assert out.split() == ["emotion2vec_local", "4", "sonar_local", "4", "hf_speech", "4", "attempts", "0"]
+    assert out.split() == ["emotion2vec_local", "4", "sonar_local", "4", "hf_speech", "4", "whisper_local", "3",
+                           "asr_text", "3", "attempts", "0"]

@@ -176,7 +176,7 @@ def test_missing_folder_and_a_file(tmp_path):
 def test_a_text_model_folder(tmp_path):
     BertModel(BertConfig(hidden_size=32, num_hidden_layers=1, num_attention_heads=2, intermediate_size=64,
                          vocab_size=50)).save_pretrained(tmp_path / "bert")
-    with pytest.raises(UpstreamCheckpointError, match="found a Hugging Face bert folder, not a speech encoder"):
+    with pytest.raises(UpstreamCheckpointError, match="found a Hugging Face bert text encoder folder. That is read by -u asr_text"):
         hf_speech(ckpt=str(tmp_path / "bert"))
 
 

