@@ -7,7 +7,7 @@
 #      offline targets: espeak-ng's own text as transcript, the real MiniLM as text teacher, log-mel
 #      frames as acoustic target; its random front end trained by the semantic loss, as
 #      `--front-end auto` does for a random speech side; PRETRAIN_STEPS steps, 150 by default, the
-#      length benchmark/care_controls.py measures),
+#      length tools/care_controls.py measures),
 #   3. the demo benchmark: both CAREs, s3prl's log-mel baseline and a tiny random WavLM, the same
 #      head, 9 tasks x 2 seeds (`care-superb bench benchmark/configs/demo.yaml`: features cached,
 #      cells through s3prl's runner, resumable: run it again after an interruption); then two rows

@@ -2,11 +2,14 @@
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
+# tools/ (speed and diagnostic scripts, not installed): importable by the tests that check them
+sys.path.insert(0, str(REPO / "tools"))
 
 @pytest.fixture(scope="session")
 def synth_root(tmp_path_factory):

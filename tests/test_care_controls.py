@@ -1,4 +1,4 @@
-"""benchmark/care_controls.py: settings are chosen on dev once and never remade, the test
+"""tools/care_controls.py: settings are chosen on dev once and never remade, the test
 benchmarks are valid benchmark files that test exactly the chosen checkpoints, and the table's
 paired differences are what an independent calculation gives."""
 from __future__ import annotations
@@ -8,7 +8,7 @@ import json
 import numpy as np
 import pytest
 
-from care_superb.benchmark import care_controls as controls
+import care_controls as controls  # tools/care_controls.py
 
 
 def fake_dev(seeds, splits, snapshots, best: dict) -> dict:

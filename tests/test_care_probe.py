@@ -1,10 +1,10 @@
-"""benchmark/care_probe.py chooses pre-training settings on dev: it never loads a test utterance."""
+"""tools/care_probe.py chooses pre-training settings on dev: it never loads a test utterance."""
 from __future__ import annotations
 
 import pytest
 import torch
 
-from care_superb.benchmark import care_probe
+import care_probe  # tools/care_probe.py
 from care_superb.downstream.emodb import corpus as emodb
 from corpus_trees import tone
 from pretrain_fixtures import tiny_init

@@ -40,7 +40,7 @@ class RandomCheckpoint:
     released_readers: names that, without ``-k``, read weights their owners ship inside an
     installed package: never written to; the contract test runs them on those weights.
     not_in_hidden_states: name prefixes of parameters that feed no hidden state (pre-training
-    heads, poolers), for the parameter counts of ``benchmark/baseline_speed.py``.
+    heads, poolers), for the parameter counts of ``tools/baseline_speed.py``.
     """
 
     family: str

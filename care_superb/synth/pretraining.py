@@ -6,7 +6,7 @@ show that pre-training works. With one voice table, "anger" in the pre-training 
 very pitch, range, rate and loudness of "anger" in EmoDB: a nearest-centroid classifier on
 mean/std log-mel fitted to the pre-training corpus's anger / happiness / sadness / neutral turns
 labelled synthetic EmoDB's utterances of those emotions at 0.71 accuracy (chance 0.25) without
-seeing EmoDB (``generator_leak`` in benchmark/care_controls.py). This table has no entry in
+seeing EmoDB (``generator_leak`` in tools/care_controls.py). This table has no entry in
 common with the task corpora's (``tests/test_synth_separation.py`` checks every planned clip):
 
 * accents: British, Scottish, RP, Lancashire, West Midlands and Caribbean English (the task

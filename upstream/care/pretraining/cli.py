@@ -72,7 +72,7 @@ def add_arguments(parser) -> None:
     g.add_argument("--shuffle-targets", action="store_true",
                    help="a control, not the recipe: each utterance trains on another utterance's teacher "
                    "vector (a seeded derangement), so the semantic target says nothing about its audio; "
-                   "measures what the targets contribute at equal compute (benchmark/care_controls.py)")
+                   "measures what the targets contribute at equal compute (tools/care_controls.py)")
     g.add_argument("--valid-fraction", type=float, default=d.valid_fraction)
     g.add_argument("--valid-every", type=int, default=d.valid_every)
     g.add_argument("--save-every", type=int, default=d.save_every, help="steps between resumable states")

@@ -1,7 +1,7 @@
 """Kill `care-superb pretrain` during target extraction and again during training, rerun the
 same command each time, and compare the result with an uninterrupted run of the same command.
 
-    python benchmark/pretrain_resume.py [--utterances 60] [--steps 40] [--work DIR]
+    python tools/pretrain_resume.py [--utterances 60] [--steps 40] [--work DIR]
 
 Uses the synthetic MSP-PODCAST (rendered if missing), a tiny CARE (care-init --size tiny),
 MiniLM as teacher (PCA to the tiny width) and log-mel targets. Prints whether the target caches

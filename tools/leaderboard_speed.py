@@ -1,7 +1,7 @@
 """How much the leaderboard's batched metrics save: the same bootstrap resamples scored by the
 task's objective one by one (scikit-learn / concordance.ccc) and all at once, in the same run.
 
-    OMP_NUM_THREADS=1 python benchmark/leaderboard_speed.py [--resamples 200] [--grid]
+    OMP_NUM_THREADS=1 python tools/leaderboard_speed.py [--resamples 200] [--grid]
 
 Prints, for an IEMOCAP-sized fold (weighted F1, 1100 utterances, 4 classes) and an MSP-IMPROV-sized
 fold (mean CCC, 700 utterances), both timings, their ratio and the largest difference. ``--grid``

@@ -14,7 +14,7 @@ stopped and started again.
 
 Synthetic corpora and random weights: the agreement of two engines, not results.
 
-    python benchmark/engine_agreement.py [--seeds 0,1,2,3,4] [--steps 150] [--eval-step 15]
+    python tools/engine_agreement.py [--seeds 0,1,2,3,4] [--steps 150] [--eval-step 15]
         [--lr 1e-3] [--jobs 2] [--workdir DIR]
 """
 from __future__ import annotations

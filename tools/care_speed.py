@@ -6,7 +6,7 @@ states (WavLM: 13 × 768; CARE: 13 × 1536, both branches). Runs alternate betwe
 and the median of each is reported, so that a busy machine slows both alike. One CPU thread by
 default: on a small shared machine, multi-threaded timings mostly measure the other processes.
 
-    python benchmark/care_speed.py [--seconds 5] [--repeats 7] [--threads 1] [--device cpu|cuda]
+    python tools/care_speed.py [--seconds 5] [--repeats 7] [--threads 1] [--device cpu|cuda]
 """
 from __future__ import annotations
 

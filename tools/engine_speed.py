@@ -16,7 +16,7 @@ task's full schedule, and the difference in test weighted F1.
 Random weights at the paper's sizes (`baseline_init`), synthetic corpus: costs and agreement,
 not results. One CPU thread by default.
 
-    python benchmark/engine_speed.py [--families care,wavlm] [--size base] [--steps 8] [--threads 1]
+    python tools/engine_speed.py [--families care,wavlm] [--size base] [--steps 8] [--threads 1]
         [--corpus DIR] [--workdir DIR]
 """
 from __future__ import annotations
@@ -29,7 +29,7 @@ from pathlib import Path
 import yaml
 from tabulate import tabulate
 
-from care_superb.benchmark.speed_setup import READERS, add_common_arguments, prepare
+from speed_setup import READERS, add_common_arguments, prepare  # tools/speed_setup.py, beside this script
 
 
 def timed(function):

@@ -17,7 +17,7 @@ The two extractions alternate round by round (a busy machine slows both alike); 
 weights at the paper's sizes (``baseline_init``); synthetic EmoDB unless --corpus; one CPU thread
 by default.
 
-    python benchmark/extraction_speed.py [--families care,wavlm] [--size base] [--utterances 40]
+    python tools/extraction_speed.py [--families care,wavlm] [--size base] [--utterances 40]
         [--batch-size 8] [--rounds 3] [--threads 1] [--corpus DIR] [--workdir DIR]
 """
 from __future__ import annotations
@@ -33,7 +33,7 @@ from pathlib import Path
 import torch
 from tabulate import tabulate
 
-from care_superb.benchmark.speed_setup import READERS, add_common_arguments, prepare
+from speed_setup import READERS, add_common_arguments, prepare  # tools/speed_setup.py, beside this script
 
 
 def main() -> None:

@@ -1,6 +1,6 @@
 """How calibrated the leaderboard's paired test and intervals are, now and as they were before.
 
-    OMP_NUM_THREADS=1 python benchmark/leaderboard_calibration.py [--tables 300]
+    OMP_NUM_THREADS=1 python tools/leaderboard_calibration.py [--tables 300]
 
 On the simulated tables of ``tests/test_leaderboard_calibration.py`` (two systems with the same
 expected accuracy, 3 seeds, 30 clusters of clustered errors per test set), prints the paired

@@ -8,7 +8,7 @@ upstream's whole forward (all hidden states), batch 1. Every round times WavLM-b
 other baseline once, alternating, and the median over rounds is reported, so that a busy machine
 slows all of them alike; the ratio is what to read, not the seconds. One CPU thread by default.
 
-    python benchmark/baseline_speed.py [--seconds 5] [--repeats 5] [--threads 1] [--device cpu|cuda]
+    python tools/baseline_speed.py [--seconds 5] [--repeats 5] [--threads 1] [--device cpu|cuda]
         [--workdir DIR] [--only wavlm,sonar,...] [--json results.json]
 """
 from __future__ import annotations

@@ -12,7 +12,7 @@ recipe: batch 8, 5 s crops) with the time the loop waits for its batch, and the 
 first transcodes the corpus to 44.1 kHz MP3, as podcasts are published, so that decoding costs
 what it costs on such a corpus.
 
-    python benchmark/pretrain_speed.py [--steps 20] [--rounds 2] [--workers 2] [--format wav|mp3]
+    python tools/pretrain_speed.py [--steps 20] [--rounds 2] [--workers 2] [--format wav|mp3]
 """
 from __future__ import annotations
 

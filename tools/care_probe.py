@@ -2,9 +2,9 @@
 settings: each layer's states mean-pooled per utterance, a logistic regression (scikit-learn) on
 EmoDB's training speakers, weighted F1 on its dev speakers. It never loads a test speaker's
 utterance: settings are chosen on dev, and the test split is read once, at the end, by the task
-itself (benchmark/care_controls.py does both).
+itself (tools/care_controls.py does both).
 
-    python benchmark/care_probe.py CKPT [CKPT ...] [--root data/synthetic/emodb] [--split-seed 0]
+    python tools/care_probe.py CKPT [CKPT ...] [--root data/synthetic/emodb] [--split-seed 0]
 
 ``--split-seed`` is the task's ``datarc.split_seed`` (the seed of the speaker draw); the other split
 settings are the task's own (downstream/emodb/config.yaml).

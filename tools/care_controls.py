@@ -13,7 +13,7 @@ conditions at equal compute, each from the same random initialisations, on SYNTH
 at each of --seeds (care-init --seed s, then pretrain --seed s from it), 150 steps each (the
 demo's length; sized so that the whole table takes about two hours on a shared 2-core machine).
 
-    nice -n 10 python benchmark/care_controls.py [--out result/care_controls] [--seeds 0 1 2]
+    nice -n 10 python tools/care_controls.py [--out result/care_controls] [--seeds 0 1 2]
 
 Stages, each resumable: run the same command again after an interruption and finished work is
 kept (corpora, checkpoints, snapshots, dev scores, the choice, finished cells).
@@ -22,7 +22,7 @@ kept (corpora, checkpoints, snapshots, dev scores, the choice, finished cells).
 2. pre-training, keeping the checkpoint of each of --snapshots (50, 100, 150) steps
    (pretrain --keep-checkpoints: the validation points of one run);
 3. the choice, on dev only: for each pre-trained condition and EmoDB speaker split, the snapshot
-   whose benchmark/care_probe.py score (a probe fitted on the split's train speakers, scored on
+   whose tools/care_probe.py score (a probe fitted on the split's train speakers, scored on
    its dev speakers; no test utterance is read) is best on average over the pre-training seeds.
    It is written to choice.json before any test score exists and is never remade;
 4. test, once: the EmoDB task itself (care-superb bench; the demo's head and schedule, from
@@ -133,7 +133,7 @@ def dev_scores(checkpoint: str, emodb: str, splits: tuple[int, ...]) -> dict:
     """care_probe's dev score of one checkpoint on each split (train -> dev speakers)."""
     import torch
 
-    from care_superb.benchmark.care_probe import Features, dev_scores as probe, selection_splits
+    from care_probe import Features, dev_scores as probe, selection_splits
 
     torch.set_num_threads(1)
     features = Features(checkpoint)
@@ -207,7 +207,7 @@ def test_benchmarks(out: Path, emodb: Path, downstream_seeds: list[int], choice:
                  "tasks": {"emodb": {"root": str(emodb), "split_seeds": [k]}}}
         path = out / "test" / f"split{k}.yaml"
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text("# written by benchmark/care_controls.py: the test of the settings chosen on dev\n"
+        path.write_text("# written by tools/care_controls.py: the test of the settings chosen on dev\n"
                         + yaml.safe_dump(bench, sort_keys=False))
         files.append(path)
     return files

@@ -15,7 +15,7 @@
 Each comparison is repeated with one weight of our encoder off by 0.5 (the first layer's fc1[0, 0]).
 One CPU thread.
 
-    python benchmark/whisper_parity.py [--models tiny.en,base]
+    python tools/whisper_parity.py [--models tiny.en,base]
 """
 from __future__ import annotations
 

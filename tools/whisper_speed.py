@@ -11,7 +11,7 @@ empty CARE_SUPERB_HOME). One CPU thread. Seconds are the process's CPU seconds (
 costs, even on a machine that others share; wall seconds are printed beside them). The demo
 corpora must exist (scripts/demo.sh makes them, or `care-superb synth`).
 
-    python benchmark/whisper_speed.py [--per-task 6] [--jobs 2] [--candidates whisper:tiny.en,asr:tiny.en,...]
+    python tools/whisper_speed.py [--per-task 6] [--jobs 2] [--candidates whisper:tiny.en,asr:tiny.en,...]
 """
 from __future__ import annotations
 
