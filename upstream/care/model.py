@@ -10,7 +10,7 @@ BERT-family classes.
 
 Sizes all come from :class:`~care_superb.upstream.care.config.CareConfig` (numbers above are the
 paper's base configuration). The acoustic head (768 → 256, PASE+ frames) and the mean pooling of
-the last semantic state are pre-training objectives only (:meth:`CareModel.pretraining_outputs`).
+the last semantic state are pre-training objectives only (``pretraining/recipe.py``).
 
 Padding. A padded batch gives every utterance exactly what it gets alone (to float rounding):
 
@@ -319,22 +319,6 @@ class CareModel(nn.Module):
             acoustic=zero_padding(acoustic_states),
             semantic=semantic_states,  # already zero on padded frames
         )
-
-    def forward_wavs(self, wavs: list[Tensor], **kwargs) -> CareOutput:
-        """A list of 1-D waveforms (16 kHz) of any lengths."""
-        lengths = torch.tensor([len(w) for w in wavs], dtype=torch.long)
-        padded = torch.nn.utils.rnn.pad_sequence(list(wavs), batch_first=True)
-        return self(padded, lengths, **kwargs)
-
-    def pretraining_outputs(self, output: CareOutput) -> tuple[Tensor, Tensor]:
-        """The pre-training heads, unused at inference: the acoustic head on the last acoustic
-        state (B × T × 256, regressed on PASE+ frames) and the last semantic state mean-pooled over
-        each utterance's valid frames (B × width, regressed on the text encoder's mean-pooled
-        embedding of the transcript)."""
-        acoustic_prediction = self.acoustic_head(output.acoustic[-1])
-        last = output.semantic[-1]
-        pooled = last.sum(dim=1) / output.frame_lengths[:, None].to(last.dtype)
-        return acoustic_prediction, pooled
 
 
 # ---- parameter accounting ----------------------------------------------------------------------

@@ -29,7 +29,6 @@ from torch import Tensor
 from care_superb.upstream.care.model import CareModel
 
 FRONT_END = ("feature_extractor.", "feature_projection.", "pos_conv_embed.", "layer_norm.")
-FROZEN = FRONT_END + ("semantic_encoder.layers.",)
 SEMANTIC = ("common_encoder.", "semantic_encoder.down.", "semantic_encoder.up.")
 ACOUSTIC = ("acoustic_encoder.", "acoustic_head.")
 LOSSES = ("both", "semantic", "acoustic")
