@@ -15,6 +15,8 @@ import pytest
 
 from helpers import REPO, run_downstream
 
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
+
 NAME = "toycorpus"
 FILES = {
     "__init__.py": "",

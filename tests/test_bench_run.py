@@ -17,6 +17,8 @@ import yaml
 
 from care_superb.cli import main
 
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
+
 ENV = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
 RUNNER = {"total_steps": 40, "eval_step": 10, "log_step": 20, "save_step": 40}
 

@@ -12,6 +12,8 @@ from sklearn.metrics import f1_score
 
 from helpers import REPO, run_downstream
 
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
+
 
 @pytest.fixture(scope="module")
 def tiny_checkpoint(tmp_path_factory):

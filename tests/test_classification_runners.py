@@ -12,6 +12,8 @@ from care_superb.downstream.meld.prepare import prepare_cache
 from care_superb.downstream.registry import TASKS
 from helpers import run_downstream
 
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
+
 # task: (synthetic corpus, number of classes, protocol, weighted F1 the test must beat). Chance
 # weighted F1 is about 1/classes (0.5 for the binary task); the floors leave a clear margin.
 CASES = {

@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 
 import pandas as pd
+import pytest
 
 from helpers import run_downstream
+
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
 
 
 def test_train_then_evaluate_detects_depression_above_chance(synth_root, tmp_path):

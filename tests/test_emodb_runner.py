@@ -10,6 +10,8 @@ from care_superb.downstream.registry import TASKS
 from care_superb.downstream.results import keys_hash
 from helpers import run_downstream
 
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
+
 
 def test_train_then_evaluate_beats_chance(synth_root, tmp_path):
     root, exp = synth_root("emodb"), tmp_path / "exp"

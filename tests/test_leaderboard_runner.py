@@ -6,9 +6,12 @@ import subprocess
 import sys
 
 import pandas as pd
+import pytest
 
 from care_superb.cli import main
 from helpers import run_downstream
+
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
 
 
 def train_and_evaluate(exp, root, upstream, steps):

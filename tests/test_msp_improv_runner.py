@@ -7,6 +7,8 @@ import pytest
 
 from helpers import run_downstream
 
+pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
+
 
 def test_train_then_evaluate_predicts_the_attributes(synth_root, tmp_path):
     root, exp = synth_root("msp_improv"), tmp_path / "exp"
