@@ -1,21 +1,50 @@
 """Helpers the tests import (``from helpers import run_downstream``)."""
 from __future__ import annotations
 
+import contextlib
 import os
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-def run_downstream(*args: str, cwd: Path = REPO, timeout: int = 900) -> str:
-    """Run the repository's run_downstream.py (s3prl's runner) in a subprocess; returns its output."""
-    # One thread: the runner's tiny models gain nothing from two, and on a busy 2-core machine two
-    # threads per process oversubscribe it (measured: 6 min vs 43 s for the same 300 steps).
-    env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
-    done = subprocess.run([sys.executable, str(REPO / "run_downstream.py"), *args], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise AssertionError(f"run_downstream.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
-    return done.stdout + done.stderr
+def run_downstream(*args: str, cwd: Path = REPO, timeout: int = 900, fresh_process: bool = False) -> None:
+    """s3prl's runner as the repository's run_downstream.py runs it: in this process (s3prl's own
+    ``main()`` after ``plug()``, as the script does; each start of torch, s3prl and transformers in
+    a subprocess costs several seconds), or, with ``fresh_process``, the script itself in a
+    subprocess, for a test whose point is what a new process finds (a folder added on disk)."""
+    if fresh_process:
+        # One thread: the runner's tiny models gain nothing from two, and on a busy 2-core machine
+        # two threads per process oversubscribe it (measured: 6 min vs 43 s for the same 300 steps).
+        env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+        done = subprocess.run([sys.executable, str(REPO / "run_downstream.py"), *args], cwd=cwd, env=env,
+                              capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"run_downstream.py {' '.join(args)} failed:\n{done.stdout[-3000:]}\n{done.stderr[-6000:]}")
+        return
+    import torch
+
+    from care_superb.plug import plug
+
+    plug()
+    from s3prl.run_downstream import main
+
+    argv = ["run_downstream.py", *args]
+    if "--device" not in args and not torch.cuda.is_available():
+        argv += ["--device", "cpu"]  # as run_downstream.py does
+    saved = sys.argv, torch.get_num_threads()
+    try:
+        sys.argv = argv
+        torch.set_num_threads(1)
+        with contextlib.chdir(cwd), warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            main()
+    except SystemExit as error:
+        if error.code not in (0, None):
+            raise AssertionError(f"run_downstream.py {' '.join(args)} exited with {error.code}") from error
+    finally:
+        sys.argv = saved[0]
+        torch.set_num_threads(saved[1])

@@ -124,8 +124,8 @@ def test_a_new_folder_is_a_corpus_a_layout_and_a_task(toy_folder, tmp_path):
 
     exp = tmp_path / "exp"
     run_downstream("-m", "train", "-u", "fbank_no_cmvn", "-d", NAME, "-p", str(exp),
-                   "-o", f"config.downstream_expert.datarc.root={root}")
-    run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
+                   "-o", f"config.downstream_expert.datarc.root={root}", fresh_process=True)
+    run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"), fresh_process=True)
     row = json.loads((exp / "result-test-dev-best.json").read_text())
     assert row["task"] == NAME and row["data"]["synthetic"] is True
     # What was left out, and why, is counted where the result is (and listed in skipped.json).

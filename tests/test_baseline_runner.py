@@ -1,7 +1,8 @@
 """Every upstream folder through s3prl's own runner on the synthetic EmoDB: train, then evaluate,
 from the tiny random checkpoint of its first family, read by that family's ``-k`` name; the
 result row says which checkpoint and that its weights were random. A new upstream folder joins by
-itself. (Few steps: this checks the plumbing, not what a head learns.)"""
+itself. (Few steps: this checks the plumbing, not what a head learns.) asr_text runs on the
+synthetic CMU-MOSI instead: its default Whisper, tiny.en, hears English."""
 from __future__ import annotations
 
 import json
@@ -24,8 +25,12 @@ def test_every_upstream_folder_has_a_case():
 def test_train_then_evaluate(name, random_checkpoint, synth_root, tmp_path):
     ckpt = random_checkpoint(CASES[name])
     exp = tmp_path / "exp"
-    run_downstream("-m", "train", "-u", name, "-k", str(ckpt), "-d", "emodb", "-p", str(exp), "-o",
-                   f"config.downstream_expert.datarc.root={synth_root('emodb')},,config.runner.total_steps=10,,"
+    task, extra = "emodb", []
+    if name == "asr_text":
+        task, extra = "cmu_mosi", ["-g", str(tmp_path / "en.yaml")]
+        (tmp_path / "en.yaml").write_text("asr: tiny.en\nlanguage: en\n")
+    run_downstream("-m", "train", "-u", name, "-k", str(ckpt), *extra, "-d", task, "-p", str(exp), "-o",
+                   f"config.downstream_expert.datarc.root={synth_root(task)},,config.runner.total_steps=10,,"
                    "config.runner.eval_step=10,,config.runner.save_step=10,,"
                    "config.downstream_expert.datarc.batch_size=4")  # 40 training utterances, not 320
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))

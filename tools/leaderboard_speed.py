@@ -6,7 +6,7 @@ task's objective one by one (scikit-learn / concordance.ccc) and all at once, in
 Prints, for an IEMOCAP-sized fold (weighted F1, 1100 utterances, 4 classes) and an MSP-IMPROV-sized
 fold (mean CCC, 700 utterances), both timings, their ratio and the largest difference. ``--grid``
 also times ``care-superb leaderboard`` on the paper's whole grid of rows (6 upstreams x 9 tasks x 3
-seeds, IEMOCAP's 5 and MSP-IMPROV's 12 folds, EmoDB/RAVDESS/CaFE 3 splits: 540 rows of realistic
+seeds, IEMOCAP's 5 and MSP-IMPROV's 12 folds, EmoDB/RAVDESS/CaFE 3 split seeds: 612 rows of realistic
 test-set sizes and clusters, written to a temporary folder) with 1000 resamples.
 """
 from __future__ import annotations
@@ -56,6 +56,8 @@ def write_grid(folder: Path, rng: np.random.Generator) -> int:
             units = [f"c{i * clusters // n:03d}" for i in range(n)]
             keys = [f"{u}/seg{i:04d}" if task == "daic_woz" else f"{task}-{variant}-{i:05d}" for i, u in enumerate(units)]
             y = rng.normal(size=(n, 3)) if k == 0 else rng.integers(0, k, n)
+            if task == "daic_woz":  # an interview's segments share its label
+                y = rng.integers(0, k, clusters)[[i * clusters // n for i in range(n)]]
             for label in UPSTREAMS:
                 for seed in range(3):
                     if k == 0:
