@@ -31,6 +31,21 @@ def _isolated_home(tmp_path, monkeypatch):
     """Nothing a test does touches the user's cache or default checkpoint."""
     monkeypatch.setenv("CARE_SUPERB_HOME", str(tmp_path / "care-superb-home"))
 
+
+@pytest.fixture(scope="session")
+def _session_transcripts(tmp_path_factory):
+    return tmp_path_factory.mktemp("transcripts")
+
+
+@pytest.fixture
+def shared_transcripts(_session_transcripts):
+    """asr_text's transcript cache shared by the tests that use it: the runner tests transcribe the
+    same corpus with the same Whisper, and each utterance costs a 30 s window once, not per test."""
+    home = Path(os.environ["CARE_SUPERB_HOME"])
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "transcripts").symlink_to(_session_transcripts, target_is_directory=True)
+    return _session_transcripts
+
 @pytest.fixture(scope="session")
 def random_checkpoint(tmp_path_factory):
     """``random_checkpoint(family, size=its smallest, seed=0)`` -> a baseline checkpoint with random

@@ -22,12 +22,13 @@ def test_every_upstream_folder_has_a_case():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(CASES))
-def test_train_then_evaluate(name, random_checkpoint, synth_root, tmp_path):
+def test_train_then_evaluate(name, random_checkpoint, synth_root, tmp_path, request):
     ckpt = random_checkpoint(CASES[name])
     exp = tmp_path / "exp"
     task, extra = "emodb", []
     if name == "asr_text":
         task, extra = "cmu_mosi", ["-g", str(tmp_path / "en.yaml")]
+        request.getfixturevalue("shared_transcripts")  # the same transcripts as test_whisper_runner's
         (tmp_path / "en.yaml").write_text("asr: tiny.en\nlanguage: en\n")
     run_downstream("-m", "train", "-u", name, "-k", str(ckpt), *extra, "-d", task, "-p", str(exp), "-o",
                    f"config.downstream_expert.datarc.root={synth_root(task)},,config.runner.total_steps=10,,"

@@ -15,7 +15,7 @@ STEPS = "config.runner.total_steps=4,,config.runner.eval_step=4,,config.runner.s
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name, ckpt", [("whisper_local", "tiny.en"), ("asr_text", "minilm")])
-def test_packaged_models_train_then_evaluate(name, ckpt, synth_root, tmp_path):
+def test_packaged_models_train_then_evaluate(name, ckpt, synth_root, tmp_path, shared_transcripts):
     exp = tmp_path / "exp"
     settings = tmp_path / "en.yaml"
     settings.write_text("asr: tiny.en\nlanguage: en\n")
