@@ -97,8 +97,10 @@ def check_upstream(name: str, where: str) -> list[str]:
                 f"gets alone, which the cached engine needs; {engine}, or check it as tests/"
                 f"test_upstream_contract.py does and declare it (care_superb.upstream.S3PRL_OWN_PADDED_EQUALS_ALONE)"]
     hint = ""
-    if name.endswith("_local") and name[:-len("_local")] in ("wavlm", "hubert", "data2vec"):
-        family = name[:-len("_local")]
+    from care_superb.upstream.s3prl_local.hubconf import S3PRL
+
+    if name in S3PRL:
+        family = S3PRL[name][1]
         hint = (f", or convert the checkpoint to a Hugging Face folder (`care-superb baseline-convert CKPT FOLDER`) "
                 f"and use hf_{family}, which gives every utterance what it gets alone")
     return [f"{where}: upstream {name} gives an utterance of a padded batch other features than it gets alone (its "

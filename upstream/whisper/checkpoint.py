@@ -185,19 +185,13 @@ def _read_ct2(folder: Path, upstream: str) -> EncoderWeights:
 
 
 # ---- Hugging Face --------------------------------------------------------------------------------
-def _weight_files(folder: Path) -> list[Path]:
-    for index_name in ("model.safetensors.index.json", "pytorch_model.bin.index.json"):
-        index = _json(folder / index_name)
-        if index is not None:
-            return [folder / f for f in sorted(set(index.get("weight_map", {}).values()))]
-    return [folder / f for f in ("model.safetensors", "pytorch_model.bin") if (folder / f).is_file()][:1]
-
-
 def _read_hf(folder: Path, upstream: str) -> EncoderWeights:
     from transformers import WhisperConfig
 
+    from care_superb.upstream.hf_speech.expert import weight_files
+
     config = WhisperConfig.from_pretrained(folder, local_files_only=True)
-    files = _weight_files(folder)
+    files = weight_files(folder)
     form = "a Hugging Face Whisper folder"
     if not files or not all(f.is_file() for f in files):
         raise error(folder, upstream, f"{form} without its weights (model.safetensors or pytorch_model.bin: "
