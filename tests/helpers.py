@@ -10,6 +10,14 @@ import warnings
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
+HEAD_SEED = "CARE_SUPERB_TEST_HEAD_SEED"  # set: s3prl's --seed for the runs that do not give one
+# A few steps of small batches: a run that checks plumbing, not what a head learns. With the same
+# head seed, runs on one task meet the same training utterances (asr_text's transcripts are shared).
+FEW_STEPS = ("config.runner.total_steps=10,,config.runner.eval_step=10,,config.runner.save_step=10,,"
+             "config.downstream_expert.datarc.batch_size=4")
+# The English synthetic corpus with the fewest dev and test utterances (13 and 19): each utterance
+# a Whisper upstream meets costs one 30 s window.
+ENGLISH_TASK = "msp_improv"
 
 
 def run_downstream(*args: str, cwd: Path = REPO, timeout: int = 900, fresh_process: bool = False) -> None:
@@ -17,6 +25,8 @@ def run_downstream(*args: str, cwd: Path = REPO, timeout: int = 900, fresh_proce
     ``main()`` after ``plug()``, as the script does; each start of torch, s3prl and transformers in
     a subprocess costs several seconds), or, with ``fresh_process``, the script itself in a
     subprocess, for a test whose point is what a new process finds (a folder added on disk)."""
+    if "--seed" not in args and os.environ.get(HEAD_SEED):  # tools/runner_seeds.py: another head seed
+        args = (*args, "--seed", os.environ[HEAD_SEED])
     if fresh_process:
         # One thread: the runner's tiny models gain nothing from two, and on a busy 2-core machine
         # two threads per process oversubscribe it (measured: 6 min vs 43 s for the same 300 steps).

@@ -16,7 +16,7 @@ import sys
 
 import pytest
 
-from helpers import REPO, run_downstream
+from helpers import FEW_STEPS, REPO, run_downstream
 
 NAME = "toyupstream"
 FILES = {
@@ -139,8 +139,7 @@ def test_a_new_folder_is_an_upstream_with_its_own_checkpoint_layout(toy_folder, 
 
     exp = tmp_path / "exp"
     run_downstream("-m", "train", "-u", "toy_local", "-k", str(ckpt), "-d", "emodb", "-p", str(exp), "-o",
-                   f"config.downstream_expert.datarc.root={synth_root('emodb')},,config.runner.total_steps=10,,"
-                   "config.runner.eval_step=10,,config.runner.save_step=10", fresh_process=True)
+                   f"config.downstream_expert.datarc.root={synth_root('emodb')},,{FEW_STEPS}", fresh_process=True)
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"), fresh_process=True)
     row = json.loads((exp / "result-test-dev-best.json").read_text())
     provenance = row["upstream"]["provenance"]

@@ -10,7 +10,7 @@ import sys
 import pytest
 from sklearn.metrics import f1_score
 
-from helpers import REPO, run_downstream
+from helpers import FEW_STEPS, REPO, run_downstream
 
 pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
 
@@ -30,8 +30,7 @@ def test_train_and_evaluate(name, tiny_checkpoint, synth_root, tmp_path, monkeyp
     exp = tmp_path / "exp"
     upstream = ["-u", name] + (["-k", ckpt] if name.endswith("_local") else [])
     run_downstream("-m", "train", *upstream, "-d", "emodb", "-p", str(exp), "-o",
-                   f"config.downstream_expert.datarc.root={synth_root('emodb')},,config.runner.total_steps=10,,"
-                   "config.runner.eval_step=10,,config.runner.save_step=10")
+                   f"config.downstream_expert.datarc.root={synth_root('emodb')},,{FEW_STEPS}")
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
     row = json.loads((exp / "result-test-dev-best.json").read_text())
     assert row["upstream"]["name"] == name

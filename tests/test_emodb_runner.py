@@ -15,9 +15,13 @@ pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in su
 
 def test_train_then_evaluate_beats_chance(synth_root, tmp_path):
     root, exp = synth_root("emodb"), tmp_path / "exp"
+    # 200 steps of 16 at lr 1e-3 (the config: 500 of 32 at 1e-4) pass on head seeds 1337, 1, 2, 3
+    # (`python tools/runner_seeds.py`); the config's one loader worker is kept here, where the
+    # other runner tests load in the main process.
     run_downstream("-m", "train", "-u", "fbank_no_cmvn", "-d", "emodb", "-p", str(exp), "-o",
-                   f"config.downstream_expert.datarc.root={root},,config.runner.total_steps=400,,"
-                   "config.runner.eval_step=50,,config.runner.save_step=400")
+                   f"config.downstream_expert.datarc.root={root},,config.runner.total_steps=200,,"
+                   "config.runner.eval_step=50,,config.runner.save_step=200,,config.optimizer.lr=1.0e-3,,"
+                   "config.downstream_expert.datarc.batch_size=16")
     assert (exp / "dev-best.ckpt").is_file() and (exp / "split.json").is_file()
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
     row = json.loads((exp / "result-test-dev-best.json").read_text())

@@ -17,7 +17,8 @@ pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in su
 def train_and_evaluate(exp, root, upstream, steps):
     run_downstream("-m", "train", "-u", upstream, "-d", "emodb", "-p", str(exp), "-o",
                    f"config.downstream_expert.datarc.root={root},,config.runner.total_steps={steps},,"
-                   f"config.runner.eval_step={steps // 2},,config.runner.save_step={steps}")
+                   f"config.runner.eval_step={steps // 2},,config.runner.save_step={steps},,"
+                   "config.downstream_expert.datarc.batch_size=8")
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
     return json.loads((exp / "result-test-dev-best.json").read_text())
 
