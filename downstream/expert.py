@@ -62,8 +62,15 @@ class EmotionExpert(nn.Module):
             torch.manual_seed(stream_seed(self.seed, "head"))
             self.head = UtteranceHead(upstream_dim, self.objective.output_dim, pooling=modelrc.get("pooling", "mean"),
                                       hidden_dim=modelrc.get("hidden_dim", 256))
-        # A buffer, so that it is saved in (and resumed from) s3prl's checkpoints.
-        self.register_buffer("best_score", torch.tensor(float("-inf")))
+        # Buffers, so that they are saved in (and resumed from) s3prl's checkpoints. Float64, as the
+        # scores are: in float32 a score rounded down on storing beat itself at every later tie.
+        self.register_buffer("best_score", torch.tensor(float("-inf"), dtype=torch.float64))
+        self.register_buffer("best_loss", torch.tensor(float("inf"), dtype=torch.float64))
+
+    def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
+        # A checkpoint written before ties were broken by loss has no best_loss: no tie-break yet.
+        state_dict.setdefault(prefix + "best_loss", torch.tensor(float("inf"), dtype=torch.float64))
+        super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- data ---------------------------------------------------------------------------------
     def get_dataloader(self, split: str, epoch: int = 0):
@@ -110,8 +117,12 @@ class EmotionExpert(nn.Module):
 
         save_names = []
         score = metrics[self.objective.selection]
-        if split == "dev" and score > self.best_score.item():
+        # A tie goes to the lower dev loss: a coarse score (DAIC-WOZ's interview F1 over a few dev
+        # interviews) is often reached first by an undertrained head and then only tied.
+        best, loss = (self.best_score.item(), self.best_loss.item()), metrics["loss"]
+        if split == "dev" and (score > best[0] or (score == best[0] and loss < best[1])):
             self.best_score.fill_(score)
+            self.best_loss.fill_(loss)
             save_names.append("dev-best.ckpt")
             results.write_json(self.expdir / "dev-best.json", {"step": global_step, "metrics": metrics})
         if split == "test" or (split == "dev" and self.args.get("mode") == "evaluate"):

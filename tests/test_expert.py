@@ -93,3 +93,35 @@ def test_the_seed_alone_sets_the_head_and_the_train_order(synth_root, tmp_path):
     assert all(torch.equal(head[k], same_head[k]) for k in head) and order == same_order
     assert not torch.equal(head["mlp.0.weight"], other_head["mlp.0.weight"]) and order != other_order
     assert order[0] != order[len(order) // 2]  # each epoch its own order
+
+
+def test_dev_best_is_the_best_dev_score_and_a_tie_goes_to_the_lower_dev_loss(synth_root, tmp_path):
+    class Logger:
+        def add_scalar(self, *args, **kwargs):
+            pass
+
+    expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
+    keys = [u.key for u in expert.splits["dev"]]
+    true = [i % 7 for i in range(len(keys))]
+
+    def log(step, n_right, loss):
+        pred = true[:n_right] + [(t + 1) % 7 for t in true[n_right:]]
+        records = {"true": true, "pred": pred, "key": keys, "loss": [loss]}
+        return expert.log_records("dev", records, Logger(), step, None, None)
+
+    def best_step():
+        return json.loads((tmp_path / "exp" / "dev-best.json").read_text())["step"]
+
+    assert log(10, 20, 1.5) == ["dev-best.ckpt"]
+    assert log(20, 20, 1.5) == [] and best_step() == 10  # a tie, no lower loss: the first stays
+    assert log(30, 20, 1.2) == ["dev-best.ckpt"] and best_step() == 30  # a tie, lower loss
+    assert log(40, 10, 0.1) == [] and best_step() == 30  # a lower loss never beats a higher score
+    assert log(50, 30, 1.9) == ["dev-best.ckpt"] and best_step() == 50
+
+
+def test_a_checkpoint_from_before_the_loss_tie_break_still_loads(synth_root, tmp_path):
+    expert = DownstreamExpert(40, 160, conf(synth_root("emodb")), str(tmp_path / "exp"))
+    old = {k: v for k, v in expert.state_dict().items() if k != "best_loss"}
+    old["best_score"] = old["best_score"].float().fill_(0.5)  # as it was saved: float32
+    expert.load_state_dict(old)  # strict, as s3prl's runner loads it
+    assert expert.best_score.item() == 0.5 and expert.best_loss.item() == float("inf")
