@@ -119,8 +119,8 @@ class EmotionExpert(nn.Module):
         score = metrics[self.objective.selection]
         # A tie goes to the lower dev loss: a coarse score (DAIC-WOZ's interview F1 over a few dev
         # interviews) is often reached first by an undertrained head and then only tied.
-        best, loss = (self.best_score.item(), self.best_loss.item()), metrics["loss"]
-        if split == "dev" and (score > best[0] or (score == best[0] and loss < best[1])):
+        best, loss = self.best_score.item(), metrics["loss"]
+        if split == "dev" and (score > best or (score == best and loss < self.best_loss.item())):
             self.best_score.fill_(score)
             self.best_loss.fill_(loss)
             save_names.append("dev-best.ckpt")

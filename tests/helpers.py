@@ -15,6 +15,18 @@ HEAD_SEED = "CARE_SUPERB_TEST_HEAD_SEED"  # set: s3prl's --seed for the runs tha
 # head seed, runs on one task meet the same training utterances (asr_text's transcripts are shared).
 FEW_STEPS = ("config.runner.total_steps=10,,config.runner.eval_step=10,,config.runner.save_step=10,,"
              "config.downstream_expert.datarc.batch_size=4")
+
+
+def learning_schedule(steps: int, workers: int = 0) -> str:
+    """The overrides of the runner tests that assert a head learned: ``steps`` batches of 16 at lr
+    1e-3, dev every 50 (the configs: 32 at 1e-4 for ~50 epochs of the real corpus). ``workers=0``
+    loads in the main process: a worker forked again at every short epoch cost more than it saved.
+    Each test's ``steps`` passed on four head seeds (``python tools/runner_seeds.py``)."""
+    return (f"config.runner.total_steps={steps},,config.runner.eval_step=50,,config.runner.save_step={steps},,"
+            "config.optimizer.lr=1.0e-3,,config.downstream_expert.datarc.batch_size=16,,"
+            f"config.downstream_expert.datarc.num_workers={workers}")
+
+
 # The English synthetic corpus with the fewest dev and test utterances (13 and 19): each utterance
 # a Whisper upstream meets costs one 30 s window.
 ENGLISH_TASK = "msp_improv"

@@ -10,14 +10,13 @@ import pytest
 
 from care_superb.downstream.meld.prepare import prepare_cache
 from care_superb.downstream.registry import TASKS
-from helpers import run_downstream
+from helpers import learning_schedule, run_downstream
 
 pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
 
 # task: (synthetic corpus, number of classes, protocol, weighted F1 the test must beat, steps).
 # Chance weighted F1 is about 1/classes (0.5 for the binary task); the floors leave a clear margin.
-# Batches of 16 at lr 1e-3 (the configs: 32 at 1e-4, ~50 epochs of the real corpus); the steps are
-# the fewest of 200 / 400 that passed on head seeds 1337, 1, 2 and 3 (`python tools/runner_seeds.py`).
+# The steps: the fewest of 200 / 400 that passed on head seeds 1337, 1, 2 and 3 (helpers.learning_schedule).
 CASES = {
     "ravdess_song": ("ravdess_song", 6, "speaker_independent", 0.30, 400),
     "cafe": ("cafe", 7, "speaker_independent", 0.30, 200),
@@ -32,9 +31,7 @@ CASES = {
 def test_train_then_evaluate_beats_chance(task, synth_root, tmp_path):
     corpus, n_classes, protocol, floor, steps = CASES[task]
     root, exp = synth_root(corpus), tmp_path / "exp"
-    overrides = [f"config.downstream_expert.datarc.root={root}", f"config.runner.total_steps={steps}",
-                 "config.runner.eval_step=50", f"config.runner.save_step={steps}", "config.optimizer.lr=1.0e-3",
-                 "config.downstream_expert.datarc.batch_size=16", "config.downstream_expert.datarc.num_workers=0"]
+    overrides = [f"config.downstream_expert.datarc.root={root}", learning_schedule(steps)]
     options = {}
     if task == "meld":
         options["cache"] = tmp_path / "meld-16k"

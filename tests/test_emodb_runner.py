@@ -8,20 +8,17 @@ import torch
 
 from care_superb.downstream.registry import TASKS
 from care_superb.downstream.results import keys_hash
-from helpers import run_downstream
+from helpers import learning_schedule, run_downstream
 
 pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
 
 
 def test_train_then_evaluate_beats_chance(synth_root, tmp_path):
     root, exp = synth_root("emodb"), tmp_path / "exp"
-    # 200 steps of 16 at lr 1e-3 (the config: 500 of 32 at 1e-4) pass on head seeds 1337, 1, 2, 3
-    # (`python tools/runner_seeds.py`); the config's one loader worker is kept here, where the
-    # other runner tests load in the main process.
+    # The config's one loader worker is kept here, where the other runner tests load in the main
+    # process.
     run_downstream("-m", "train", "-u", "fbank_no_cmvn", "-d", "emodb", "-p", str(exp), "-o",
-                   f"config.downstream_expert.datarc.root={root},,config.runner.total_steps=200,,"
-                   "config.runner.eval_step=50,,config.runner.save_step=200,,config.optimizer.lr=1.0e-3,,"
-                   "config.downstream_expert.datarc.batch_size=16")
+                   f"config.downstream_expert.datarc.root={root},,{learning_schedule(200, workers=1)}")
     assert (exp / "dev-best.ckpt").is_file() and (exp / "split.json").is_file()
     run_downstream("-m", "evaluate", "-e", str(exp / "dev-best.ckpt"))
     row = json.loads((exp / "result-test-dev-best.json").read_text())
