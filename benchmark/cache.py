@@ -96,18 +96,21 @@ def utterance_id(file_hash: str, start, end, audio: dict) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """One upstream with one checkpoint and one normalisation setting: one cache folder."""
+    """One upstream with one checkpoint and one normalisation setting: one cache folder. For an
+    upstream whose features depend on the task's language (asr_text), one per language too."""
     name: str
     ckpt: str | None
     model_config: str | None
     normalize: bool
+    language: str | None = None  # the task's, for the upstreams that read it (registry.task_language_readers)
 
     def key(self, hashes: FileHashes) -> dict:
         from care_superb.benchmark.code_key import code_key
 
         return {"name": self.name, "ckpt_sha256": tree_hash(self.ckpt, hashes),
                 "model_config_sha256": tree_hash(self.model_config, hashes) if self.model_config else None,
-                "normalize": self.normalize, "feature_selection": "hidden_states", "code": code_key(self.name)}
+                "normalize": self.normalize, "feature_selection": "hidden_states", "code": code_key(self.name),
+                **({"language": self.language} if self.language else {})}  # others keep their folders
 
     def folder(self, root: Path, hashes: FileHashes) -> Path:
         digest = hashlib.sha256(json.dumps(self.key(hashes), sort_keys=True).encode()).hexdigest()[:16]

@@ -95,7 +95,9 @@ class Extractor:
         if problems:
             raise CacheError(problems[0])
         entry = getattr(s3prl.hub, self.unit.name)
-        self.upstream = entry(ckpt=self.unit.ckpt, model_config=self.unit.model_config, refresh=False).to(self.device)
+        told = {"language": self.unit.language} if self.unit.language else {}  # the task's (asr_text)
+        self.upstream = entry(ckpt=self.unit.ckpt, model_config=self.unit.model_config, refresh=False,
+                              **told).to(self.device)
         self.upstream.eval()
         self.provenance = loaded_upstream(self.unit.name)
         self.featurizer = Featurizer(self.upstream, feature_selection="hidden_states", upstream_device=self.device,

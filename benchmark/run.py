@@ -113,9 +113,14 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
     units: dict[Unit, list] = defaultdict(list)
     stores: dict[str, str] = {}
     folders: dict[Unit, Path] = {}
+    from care_superb.downstream.registry import TASKS
+    from care_superb.upstream.registry import task_language_readers
+
+    readers = task_language_readers()
     for cell in todo:
         up = cell.upstream
-        unit = Unit(up.name, up.ckpt, up.model_config, bench.normalize)
+        language = TASKS[cell.task].language if up.name in readers else None
+        unit = Unit(up.name, up.ckpt, up.model_config, bench.normalize, language)
         if unit not in folders:
             folders[unit] = unit.folder(bench.cache, hashes)
         stores[cell.id] = str(folders[unit])

@@ -22,6 +22,16 @@ class Task:
     protocol: Callable  # (utterances, datarc) -> (splits, description)
     description: str
 
+    @property
+    def language(self) -> str:
+        """What its corpus's speakers speak, as Whisper codes it: the corpus module's ``LANGUAGE``
+        (the one place a corpus's facts live), e.g. what asr_text transcribes in."""
+        language = getattr(self.corpus, "LANGUAGE", None)
+        if not isinstance(language, str) or not language:
+            raise TypeError(f"{self.corpus.__file__} must state LANGUAGE = \"<code>\" (what its speakers speak, "
+                            f"as Whisper codes it: en, de, fr, ...); task {self.name} reads it")
+        return language
+
 
 def discover() -> dict[str, Task]:
     """``name -> Task`` for every ``downstream/<name>/task.py``."""

@@ -26,6 +26,8 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English (North American actors)
+
 EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad",
             "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised"}
 SONG_EMOTIONS = ("01", "02", "03", "04", "05", "06")  # songs are never disgusted or surprised
