@@ -108,7 +108,7 @@ def _transformers(folder: Path, language, settings: dict, device: str):
 
     dtype = getattr(torch, settings["compute_type"])
     processor = WhisperProcessor.from_pretrained(folder, local_files_only=True)
-    model = WhisperForConditionalGeneration.from_pretrained(folder, local_files_only=True, torch_dtype=dtype)
+    model = WhisperForConditionalGeneration.from_pretrained(folder, local_files_only=True, dtype=dtype)
     model = model.to(device).eval()
     # An English-only Whisper takes no language or task (transformers refuses them).
     multilingual = bool(getattr(model.generation_config, "is_multilingual", False))
