@@ -46,6 +46,13 @@ class EmptyTranscriptsWarning(UserWarning):
     """Many of the transcripts asr_text encodes are empty: each is the same constant vector."""
 
 
+def empty_transcripts(texts: list[str]) -> dict:
+    """The count a row records: utterances heard, how many of them gave no text, the share."""
+    empty = sum(not text.strip() for text in texts)
+    return {"utterances": len(texts), "empty": empty, "share": round(empty / len(texts), 4) if texts else None,
+            "warn_above": EMPTY_WARN_SHARE}
+
+
 def _random_weights(*records: dict | None):
     """True when any part was never trained; False when every part says it was; else unknown."""
     flags = [(r or {}).get("random_weights") for r in records]
@@ -90,7 +97,8 @@ class UpstreamExpert(UpstreamBase):
         self.language: str | None = None  # a code or AUTO, once known
         self.transcripts: Transcripts | None = None  # opened at the first utterance, on the encoder's device
         self._transcribe = None  # the ASR, built at the first utterance that is not cached
-        self.heard = {"utterances": 0, "empty": 0}
+        self.heard: list[str] = []  # the transcript of each utterance heard (the probe's noise is not)
+        self.last_transcripts: list[str] | None = None  # the last forward's, for the feature cache
         self._warned = False
         asr_record = record_of(self.asr_folder) or read_marker_file(self.asr_folder) or {}
         text_record = self.text.record or {}
@@ -118,6 +126,9 @@ class UpstreamExpert(UpstreamBase):
         elif language is not None:
             self._use(language, "the task's language")
         self.eval()
+
+    def get_downsample_rates(self, key: str) -> int:
+        return RATE
 
     # -- the language ---------------------------------------------------------------------------
     def use_task(self, task: str) -> None:
@@ -178,11 +189,9 @@ class UpstreamExpert(UpstreamBase):
         return text
 
     def _count(self, text: str) -> None:
-        self.heard["utterances"] += 1
-        self.heard["empty"] += not text.strip()
-        heard, empty = self.heard["utterances"], self.heard["empty"]
-        self.provenance["empty_transcripts"] = {"utterances": heard, "empty": empty, "share": round(empty / heard, 4),
-                                                "warn_above": EMPTY_WARN_SHARE}
+        self.heard.append(text)
+        count = self.provenance["empty_transcripts"] = empty_transcripts(self.heard)
+        heard, empty = count["utterances"], count["empty"]
         if not self._warned and heard >= MIN_HEARD and empty / heard > EMPTY_WARN_SHARE:
             self._warned = True
             warnings.warn(f"asr_text: {empty} of the {heard} transcripts heard so far are empty "
@@ -192,9 +201,11 @@ class UpstreamExpert(UpstreamBase):
 
     def forward(self, wavs: list[Tensor]) -> dict[str, list[Tensor] | Tensor]:
         if _shape_probe():  # shapes only: an empty transcript's means, no ASR, nothing cached or counted
+            self.last_transcripts = None
             means = [self.text.layer_means("")] * len(wavs)
         else:
-            means = [self.text.layer_means(self.transcribe(wav)) for wav in wavs]  # each L x D
+            self.last_transcripts = [self.transcribe(wav) for wav in wavs]
+            means = [self.text.layer_means(text) for text in self.last_transcripts]  # each L x D
         frames = [frames_of(len(w)) for w in wavs]
         layers, width = means[0].shape
         out = [means[0].new_zeros(len(wavs), max(frames), width) for _ in range(layers)]

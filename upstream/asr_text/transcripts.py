@@ -12,8 +12,8 @@ all of that, then one line per utterance::
 
     {"audio_sha256": "...", "seconds": 2.41, "text": "Der Lappen liegt auf dem Eisschrank.", "made_with": "..."}
 
-With a per-task language (EmoDB ``de``, CaFE ``fr``), that is one file per corpus; tasks
-sharing a setting share a file. Lines are appended with one write each, so two extraction jobs
+The language being the task's, EmoDB (``de``) and CaFE (``fr``) have a file each and the English
+tasks share one (IEMOCAP-4 and -6 hear the same audio once). Lines are appended with one write each, so two extraction jobs
 may fill one file; a torn last line (a killed job) is skipped on reading and redone.
 """
 from __future__ import annotations
