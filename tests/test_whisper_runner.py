@@ -47,3 +47,36 @@ def test_an_english_only_whisper_is_refused_on_a_german_task_before_transcribing
         run_downstream("-m", "train", "-u", "asr_text", "-k", "minilm", "-d", "emodb", "-p", str(tmp_path / "exp"),
                        "-o", f"config.downstream_expert.datarc.root={synth_root('emodb')},,{FEW_STEPS}")
     assert not (Path(os.environ["CARE_SUPERB_HOME"]) / "transcripts").exists()  # nothing heard, nothing cached
+
+
+@pytest.mark.slow
+def test_the_benchmarks_cached_row_says_how_its_transcripts_were_made(synth_root, tmp_path, shared_transcripts):
+    """`care-superb bench` (cached engine): extraction builds asr_text told the task's language, and
+    the row counts the cell's empty transcripts from the cache, per split too."""
+    import subprocess
+    import sys
+
+    import yaml
+
+    from care_superb.upstream.asr_text.text import minilm_folder
+
+    out = tmp_path / "bench"
+    (tmp_path / "b.yaml").write_text(yaml.safe_dump({
+        "name": "asr", "output": str(out), "seeds": [0],
+        "upstreams": [{"name": "asr_text", "label": "asr", "ckpt": str(minilm_folder())}],
+        "tasks": {ENGLISH_TASK: {"root": str(synth_root(ENGLISH_TASK)),
+                                 "downstream": {"runner": {"total_steps": 10, "eval_step": 10, "save_step": 10}}}},
+        "extraction": {"batch_size": 4, "shard_size": 64}, "executor": {"jobs": 1}}))
+    done = subprocess.run([sys.executable, "-m", "care_superb.cli", "bench", str(tmp_path / "b.yaml")],
+                          env=dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore"), capture_output=True,
+                          text=True, timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    row = json.loads(next(out.rglob("result-test-dev-best.json")).read_text())
+    provenance = row["upstream"]["provenance"]
+    assert row["engine"] == "cached" and provenance["language"] == "en"
+    assert provenance["language_source"] == "the task's language"
+    assert provenance["transcription"]["compute_type"] == "float32" and provenance["transcription"]["language"] == "en"
+    empty = provenance["empty_transcripts"]
+    assert empty["by_split"]["test"]["utterances"] == row["n_utterances"]
+    assert empty["utterances"] == sum(split["utterances"] for split in empty["by_split"].values())
+    assert empty["empty"] == sum(split["empty"] for split in empty["by_split"].values())

@@ -46,11 +46,14 @@ class EmptyTranscriptsWarning(UserWarning):
     """Many of the transcripts asr_text encodes are empty: each is the same constant vector."""
 
 
-def empty_transcripts(texts: list[str]) -> dict:
+def empty_count(utterances: int, empty: int) -> dict:
     """The count a row records: utterances heard, how many of them gave no text, the share."""
-    empty = sum(not text.strip() for text in texts)
-    return {"utterances": len(texts), "empty": empty, "share": round(empty / len(texts), 4) if texts else None,
+    return {"utterances": utterances, "empty": empty, "share": round(empty / utterances, 4) if utterances else None,
             "warn_above": EMPTY_WARN_SHARE}
+
+
+def empty_transcripts(texts: list[str]) -> dict:
+    return empty_count(len(texts), sum(not text.strip() for text in texts))
 
 
 def _random_weights(*records: dict | None):
@@ -97,7 +100,7 @@ class UpstreamExpert(UpstreamBase):
         self.language: str | None = None  # a code or AUTO, once known
         self.transcripts: Transcripts | None = None  # opened at the first utterance, on the encoder's device
         self._transcribe = None  # the ASR, built at the first utterance that is not cached
-        self.heard: list[str] = []  # the transcript of each utterance heard (the probe's noise is not)
+        self.heard = {"utterances": 0, "empty": 0}  # the probe's noise is not heard
         self.last_transcripts: list[str] | None = None  # the last forward's, for the feature cache
         self._warned = False
         asr_record = record_of(self.asr_folder) or read_marker_file(self.asr_folder) or {}
@@ -142,7 +145,7 @@ class UpstreamExpert(UpstreamBase):
         if self.settings.language is None:
             self._use(language, f"task {task} (its corpus's language)")
         elif self.settings.language != language:
-            self.provenance["language_source"] += f", overriding task {task}'s {language}"
+            self.provenance["language_source"] = f"-g {self.settings.source}, overriding task {task}'s {language}"
 
     def _use(self, language: str, because: str) -> None:
         language = check_language(self.settings, self.asr_folder, language, because)
@@ -189,9 +192,10 @@ class UpstreamExpert(UpstreamBase):
         return text
 
     def _count(self, text: str) -> None:
-        self.heard.append(text)
-        count = self.provenance["empty_transcripts"] = empty_transcripts(self.heard)
-        heard, empty = count["utterances"], count["empty"]
+        self.heard["utterances"] += 1
+        self.heard["empty"] += not text.strip()
+        heard, empty = self.heard["utterances"], self.heard["empty"]
+        self.provenance["empty_transcripts"] = empty_count(heard, empty)
         if not self._warned and heard >= MIN_HEARD and empty / heard > EMPTY_WARN_SHARE:
             self._warned = True
             warnings.warn(f"asr_text: {empty} of the {heard} transcripts heard so far are empty "
