@@ -22,7 +22,6 @@ from pathlib import Path
 import soundfile as sf
 from tqdm import tqdm
 
-from care_superb.downstream.audio import AudioError, check_audio
 from care_superb.downstream.corpus import CorpusError, Excluded
 
 ON_MISMATCH = ("error", "warn", "skip")
@@ -45,6 +44,9 @@ def differs(actual: float, stated: float) -> bool:
 
 def check_rows(rows: list[Row], on_mismatch: str, dataset: str) -> tuple[set[str], list[Excluded], list[Excluded]]:
     """(keys kept, rows left out, rows kept but flagged)."""
+    # Imported here: audio.py loads torch, which a parser (and `care-superb synth`) must not.
+    from care_superb.downstream.audio import AudioError, check_audio
+
     if on_mismatch not in ON_MISMATCH:
         raise CorpusError(f"datarc.on_mismatch={on_mismatch!r}; use one of {', '.join(ON_MISMATCH)}")
     problems: list[tuple[Row, str, str]] = []
