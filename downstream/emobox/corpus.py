@@ -208,24 +208,24 @@ def prepare(root: str | Path, dataset: str = "", fold=1, on_mismatch: str = "err
             if matched != row["emo"]:
                 case_only[(row["emo"], matched)] = case_only.get((row["emo"], matched), 0) + 1
             length = row.get("length")
-            rows.append((split, row, checks.Row(key, audio_path(root, str(row["wav"])),
-                                                None if length is None else float(length), path.name)))
+            rows.append((split, row, label, checks.Row(key, audio_path(root, str(row["wav"])),
+                                                       None if length is None else float(length), path.name)))
     notes += [f"{n} rows' label {emo!r} taken as label_map.json's {key!r} (they differ only in case)"
               for (emo, key), n in sorted(case_only.items())]
     if excluded:
         notes.append(f"left out, their label not in {folder / 'label_map.json'}: "
                      + ", ".join(f"{reason} ({n} rows)" for reason, n in count_reasons(excluded).items()))
-    kept, bad, flagged = checks.check_rows([r for _, _, r in rows], on_mismatch, dataset)
-    speakers = {r.key: speaker_of(dataset, row, f"{lists[split]} ({r.key})") for split, row, r in rows}
+    kept, bad, flagged = checks.check_rows([r for *_, r in rows], on_mismatch, dataset)
+    speakers = {r.key: speaker_of(dataset, row, f"{lists[split]} ({r.key})") for split, row, _, r in rows}
     known = all(s is not None for s in speakers.values())
-    by_split = {split: {speakers[r.key] for s, _, r in rows if s == split} for split in SPLITS}
+    by_split = {split: {speakers[r.key] for s, *_, r in rows if s == split} for split in SPLITS}
+    # EmoDB's folds share speakers between train and test: kept as published (see the top).
     shared = known and bool(by_split["train"] & by_split["test"])
     utterances = []
-    for split, row, check in rows:
+    for split, _, label, check in rows:
         if check.key not in kept:
             continue
         speaker = speakers[check.key] if known else check.key
-        label, _ = map_label(str(row["emo"]), mapping)
         utterances.append(Utterance(key=check.key, path=check.path, label=label, speaker=speaker, split=split,
                                     group=check.key if shared else None, cluster=speaker if shared else None))
     if shared:
