@@ -244,3 +244,16 @@ def test_ua_is_the_primary_metric_unless_the_config_says_otherwise(synth_root):
 
 def test_every_emobox_corpus_has_a_language():
     assert len(emobox.language) == 32 and emobox.language["emodb"] == "German"
+
+
+def test_a_published_valid_list_is_dev_and_nothing_is_drawn(tree):
+    train = fold_list(tree, "ravdess", 1, "train")
+    listed = rows(train)
+    valid = [r for r in listed if "Actor_03/" in r["wav"]]
+    train.write_text("".join(json.dumps(r) + "\n" for r in listed if r not in valid))
+    (train.parent / "ravdess_valid_fold_1.jsonl").write_text("".join(json.dumps(r) + "\n" for r in valid))
+    for seed in (0, 1):
+        d = drawn(tree, "ravdess", split_seed=seed)
+        assert {u.key for u in d.splits["dev"]} == {r["key"] for r in valid}
+        assert d.description["protocol"] == "published fold with its valid list"
+        assert len(d.splits["train"]) == len(listed) - len(valid)

@@ -7,7 +7,8 @@ An EmoBox checkout (``datarc.root``) holds, per corpus ``<dataset>`` (EmoBox's f
   line: ``key`` (``emodb-03a02Wb``), ``dataset``, ``wav`` (relative to the checkout:
   ``downloads/emodb/wav/03a02Wb.wav``), ``type``, ``sample_rate``, ``num_frame``, ``length``
   (seconds), ``task``, ``emo`` (the corpus's label), ``channel``. Most corpora publish no valid
-  list: dev is drawn here (``splits.published_fold_held_out_dev``).
+  list: dev is drawn here (``splits.published_fold_held_out_dev``); where
+  ``<dataset>_valid_fold_<k>.jsonl`` is published (MELD), it is dev, and nothing is drawn.
 - ``data/<dataset>/label_map.json``: ``emo`` -> class name, merging some (IEMOCAP: exc -> Happy).
   The task's classes are the map's values, sorted.
 - ``data/<dataset>/<dataset>.jsonl``: every utterance (not read: a fold's two lists are the data).
@@ -73,6 +74,7 @@ SPEAKER_OF = {
     "iemocap": lambda name: iemocap_speaker(PurePosixPath(name).stem, name),
 }
 SPLITS = ("train", "test")
+OPTIONAL = {"valid": "dev"}  # a fold's valid list, where EmoBox publishes one (MELD): it is the dev split
 
 
 def dataset_folder(root: str | Path, dataset: str) -> Path:
@@ -123,7 +125,8 @@ def map_label(emo: str, mapping: dict[str, str]) -> tuple[str | None, str | None
 
 
 def fold_lists(folder: Path, dataset: str, fold) -> dict[str, Path]:
-    """split -> the fold's list; EmoDB's second copy (``_fold<k>``) must list the same keys."""
+    """split -> the fold's list (train, test, and dev where a valid list is published); EmoDB's
+    second copy (``_fold<k>``) must list the same keys."""
     fold_dir = folder / f"fold_{fold}"
     if not fold_dir.is_dir():
         folds = sorted((p.name.removeprefix("fold_") for p in folder.glob("fold_*") if p.is_dir()), key=_number)
@@ -142,6 +145,10 @@ def fold_lists(folder: Path, dataset: str, fold) -> dict[str, Path]:
                                   f"({len(a - b)} keys only in the first, {len(b - a)} only in the second); "
                                   f"restore them from EmoBox's repository")
         lists[split] = present[0]
+    for split, ours in OPTIONAL.items():
+        path = fold_dir / f"{dataset}_{split}_fold_{fold}.jsonl"
+        if path.is_file():
+            lists[ours] = path
     return lists
 
 
@@ -218,9 +225,9 @@ def prepare(root: str | Path, dataset: str = "", fold=1, on_mismatch: str = "err
     kept, bad, flagged = checks.check_rows([r for *_, r in rows], on_mismatch, dataset)
     speakers = {r.key: speaker_of(dataset, row, f"{lists[split]} ({r.key})") for split, row, _, r in rows}
     known = all(s is not None for s in speakers.values())
-    by_split = {split: {speakers[r.key] for s, *_, r in rows if s == split} for split in SPLITS}
+    by_split = [{speakers[r.key] for s, *_, r in rows if s == split} for split in lists]
     # EmoDB's folds share speakers between train and test: kept as published (see the top).
-    shared = known and bool(by_split["train"] & by_split["test"])
+    shared = known and sum(len(s) for s in by_split) > len(set().union(*by_split))
     utterances = []
     for split, _, label, check in rows:
         if check.key not in kept:
@@ -229,8 +236,9 @@ def prepare(root: str | Path, dataset: str = "", fold=1, on_mismatch: str = "err
         utterances.append(Utterance(key=check.key, path=check.path, label=label, speaker=speaker, split=split,
                                     group=check.key if shared else None, cluster=speaker if shared else None))
     if shared:
-        notes.append(f"EmoBox's {dataset} fold {fold} shares speakers between train and test (kept as published); "
-                     f"dev is drawn by speaker from its train list, and the intervals resample speakers")
+        notes.append(f"EmoBox's {dataset} fold {fold} shares speakers between its lists (kept as published); "
+                     + ("dev is its valid list" if "dev" in lists else "dev is drawn by speaker from its train list")
+                     + ", and the intervals resample speakers")
     if not known:
         notes.append(f"{dataset}: no speaker in the manifest or known from its file names; dev is drawn and "
                      f"intervals resample by utterance")

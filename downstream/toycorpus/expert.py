@@ -1,5 +1,0 @@
-from care_superb.downstream.expert import EmotionExpert
-
-
-class DownstreamExpert(EmotionExpert):
-    task = "toycorpus"
