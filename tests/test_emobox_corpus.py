@@ -7,6 +7,7 @@ import shutil
 import unicodedata
 from pathlib import Path
 
+import numpy as np
 import pytest
 import soundfile as sf
 
@@ -257,3 +258,21 @@ def test_a_published_valid_list_is_dev_and_nothing_is_drawn(tree):
         assert {u.key for u in d.splits["dev"]} == {r["key"] for r in valid}
         assert d.description["protocol"] == "published fold with its valid list"
         assert len(d.splits["train"]) == len(listed) - len(valid)
+
+
+@pytest.mark.filterwarnings("ignore:y_pred contains classes not in y_true")
+def test_ua_and_wa_are_emoboxs_scikit_learn_metrics():
+    """EmoBox reports UA = balanced_accuracy_score, WA = accuracy_score, and macro F1; ours agree
+    where every class is in the test list, and where one is not, our UA counts it 0 (said in the docs)."""
+    from sklearn.metrics import accuracy_score, balanced_accuracy_score, f1_score
+    objective = TASKS["emobox"].objective(["a", "b", "c", "d"])
+    rng = np.random.default_rng(0)
+    true, pred = rng.integers(0, 4, 200).tolist(), rng.integers(0, 4, 200).tolist()
+    scores = objective.metrics(true, pred)
+    assert scores["unweighted_accuracy"] == pytest.approx(balanced_accuracy_score(true, pred))
+    assert scores["accuracy"] == pytest.approx(accuracy_score(true, pred))
+    assert scores["macro_f1"] == pytest.approx(f1_score(true, pred, average="macro"))
+    without_d = [(t, p) for t, p in zip(true, pred) if t != 3]
+    t3, p3 = zip(*without_d)
+    ours = objective.metrics(list(t3), list(p3))["unweighted_accuracy"]
+    assert ours == pytest.approx(balanced_accuracy_score(t3, p3) * 3 / 4)
