@@ -95,7 +95,8 @@ def plan(bench: Benchmark, cells: list, retry_failed: bool) -> tuple[list, dict]
         try:
             used[cell.id] = task_utterances(cell, memo)
         except Exception as err:  # the parser's message names the corpus path and the fix
-            where = f"tasks.{cell.task}" + (f" (fold {cell.fold})" if cell.fold is not None else "")
+            where = (f"tasks.{cell.task}" + (f" ({cell.dataset})" if cell.dataset else "")
+                     + (f" (fold {cell.fold})" if cell.fold is not None else ""))
             message = f"{bench.path}: {where}: {err}"
             if message not in problems:
                 problems.append(message)
