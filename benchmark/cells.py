@@ -36,6 +36,7 @@ class Cell:
     upstream: UpstreamChoice
     dir: str
     config: dict  # the task config this cell trains with
+    dataset: str | None = None  # the corpus of a task over several (emobox)
 
     @property
     def path(self) -> Path:
@@ -61,9 +62,11 @@ class Cell:
         return int(runner.get("total_steps", 1))
 
 
-def variant(fold, split_seed) -> str:
-    """The cell folder's name for its test set: ``fold1``, ``split2`` (split seed 2), ``default``."""
-    parts = ([f"fold{fold}"] if fold is not None else []) + ([f"split{split_seed}"] if split_seed is not None else [])
+def variant(fold, split_seed, dataset=None) -> str:
+    """The cell folder's name for its test set: ``fold1``, ``split2`` (split seed 2), ``emodb-fold1``
+    (a corpus of EmoBox), ``default``."""
+    parts = (([str(dataset)] if dataset is not None else []) + ([f"fold{fold}"] if fold is not None else [])
+             + ([f"split{split_seed}"] if split_seed is not None else []))
     return "-".join(parts) or "default"
 
 
@@ -73,20 +76,22 @@ def expand(bench: Benchmark) -> list[Cell]:
     for up in bench.upstreams:
         for task in bench.tasks:
             base = merge(merge(task_config(task.name), bench.downstream), task.downstream)
-            for fold in task.folds:
+            for dataset, fold in task.test_sets():
                 for split_seed in task.split_seeds:
                     datarc = dict(task.datarc)
                     if task.root is not None:
                         datarc["root"] = task.root
+                    if dataset is not None:
+                        datarc["dataset"] = dataset
                     if fold is not None:
                         datarc["fold"] = fold
                     if split_seed is not None:
                         datarc["split_seed"] = split_seed
                     config = absolute_paths(merge(base, {"downstream_expert": {"datarc": datarc}}))
                     for seed in bench.seeds:
-                        cid = f"{slugify(up.label)}/{task.name}/{variant(fold, split_seed)}/seed{seed}"
+                        cid = f"{slugify(up.label)}/{task.name}/{variant(fold, split_seed, dataset)}/seed{seed}"
                         cells.append(Cell(cid, up.label, up.category, task.name, fold, split_seed, seed,
-                                          up.for_task(task.name), str(bench.output / "cells" / cid), config))
+                                          up.for_task(task.name), str(bench.output / "cells" / cid), config, dataset))
     return cells
 
 
@@ -110,7 +115,7 @@ def absolute_paths(config: dict) -> dict:
 def record(cell: Cell, info: dict) -> dict:
     """``benchmark`` of the cell's result row: what the leaderboard groups and labels by."""
     return {"label": cell.label, "category": cell.category, "cell": cell.id, **info,
-            "fold": cell.fold, "split_seed": cell.split_seed,
+            "fold": cell.fold, "split_seed": cell.split_seed, **({"dataset": cell.dataset} if cell.dataset else {}),
             "random_weights_built": asdict(cell.upstream.random) if cell.upstream.random else None}
 
 

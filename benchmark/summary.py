@@ -17,7 +17,7 @@ def summary(bench: Benchmark, cells: list) -> tuple[str, int]:
     for cell in cells:
         if cell.done():
             row = json.loads(cell.row.read_text())
-            lines.append({"label": cell.label, "task": cell.task, "variant": cells_mod.variant(cell.fold, cell.split_seed),
+            lines.append({"label": cell.label, "task": cell.task, "variant": cells_mod.variant(cell.fold, cell.split_seed, cell.dataset),
                           "seed": cell.seed, "metric": row["primary_metric"],
                           "value": row["metrics"][row["primary_metric"]], "engine": row.get("engine"),
                           "row": str(cell.row)})

@@ -48,7 +48,7 @@ def _telling_the_upstream_its_task(get_downstream):
         upstream = getattr(self.upstream.model, "module", self.upstream.model)  # DDP wraps a trained one
         use_task = getattr(upstream, "use_task", None)
         if callable(use_task):
-            use_task(self.args.downstream)
+            use_task(self.args.downstream, self.config.get("downstream_expert", {}).get("datarc"))
         return entry
 
     return build

@@ -37,18 +37,25 @@ class EmotionExpert(nn.Module):
         if self.task not in TASKS:
             raise ValueError(f"{type(self).__name__}.task must name a row of registry.TASKS, got {self.task!r}")
         self.spec = TASKS[self.task]
-        self.conf = downstream_expert
         self.datarc = dict(downstream_expert["datarc"])
         self.expdir = Path(expdir)
         self.args = kwargs
         drawn = task_splits(self.task, downstream_expert)
+        # The row records the objective as built (a task's classes read from the corpus included),
+        # so that the leaderboard rebuilds the same one.
+        self.conf = {**downstream_expert, "objective": drawn.objective_options} if drawn.objective_options \
+            else downstream_expert
         self.objective, parsed = drawn.objective, drawn.parsed
         self.excluded = parsed.excluded
+        self.flagged = parsed.flagged
         self.clusters = parsed.clusters
-        if parsed.excluded or parsed.notes:
+        if parsed.excluded or parsed.flagged or parsed.notes:
             results.write_json(self.expdir / "skipped.json", {
                 "task": self.task, "counts": count_reasons(parsed.excluded),
                 "excluded": [{"key": e.key, "reason": e.reason, "detail": e.detail} for e in parsed.excluded],
+                **({"flagged_counts": count_reasons(parsed.flagged),
+                    "flagged": [{"key": e.key, "reason": e.reason, "detail": e.detail} for e in parsed.flagged]}
+                   if parsed.flagged else {}),
                 "notes": parsed.notes})
         self.splits, self.split_description = drawn.splits, drawn.description
         self._record_split()
@@ -164,6 +171,7 @@ class EmotionExpert(nn.Module):
             },
             "layer_weights": results.layer_weights(ckpt),
             "exclusions": count_reasons(self.excluded),
+            **({"flagged": count_reasons(self.flagged)} if self.flagged else {}),  # kept, though a check flagged them
             "predictions": predictions_file.name,
             "engine": self.args.get("engine") or "s3prl",
             "downstream_checkpoint": ckpt,
@@ -207,6 +215,7 @@ class Drawn(NamedTuple):
     parsed: Parsed
     splits: dict[str, list[Utterance]]
     description: dict
+    objective_options: dict  # what the objective was built with
 
 
 def task_splits(task: str, downstream_expert: dict) -> Drawn:
@@ -216,14 +225,18 @@ def task_splits(task: str, downstream_expert: dict) -> Drawn:
     call this."""
     spec = TASKS[task]
     datarc = dict(downstream_expert["datarc"])
-    # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config.
-    objective = spec.objective(**(downstream_expert.get("objective") or {}))
+    # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config;
+    # a task's classes may come from the corpus on disk (EmoBox's label maps).
+    options = dict(downstream_expert.get("objective") or {})
+    if spec.classes is not None:
+        options["classes"] = spec.classes(datarc)
+    objective = spec.objective(**options)
     parsed = prepare_utterances(spec, datarc, objective)
     splits, description = spec.protocol(parsed.utterances, datarc)
     if parsed.partition:  # the corpus's published partition the protocol started from
         description = {**description, "partition": parsed.partition}
     check_disjoint(splits)
-    return Drawn(objective, parsed, splits, description)
+    return Drawn(objective, parsed, splits, description, options)
 
 
 STREAMS = ("head", "train")  # what draws from a seed of its own
@@ -238,6 +251,8 @@ def prepare_utterances(spec, datarc: dict, objective) -> Parsed:
     """Parse the corpus, apply the config's label map / drop list, check labels and audio: the
     usable utterances, and every one left out (by the parser, the drop list or for bad audio)."""
     options = {k: v for k, v in (datarc.get("corpus") or {}).items()}
+    # datarc settings a parser reads besides datarc.corpus (EmoBox: which dataset, which fold).
+    options.update({k: datarc[k] for k in getattr(spec.corpus, "DATARC", ()) if k in datarc})
     parsed = spec.corpus.prepare(datarc["root"], **options)
     excluded = list(parsed.excluded)
     label_map = datarc.get("label_map") or {}

@@ -100,6 +100,28 @@ def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tu
                     "left_out": dict(left_out)}
 
 
+def published_fold_held_out_dev(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+    """A published fold (EmoBox's): the parser marks each utterance ``train``, ``test`` (or ``dev``,
+    where the fold publishes a valid list: then it is dev, and nothing is drawn) in
+    ``Utterance.split``; test is exactly the fold's test list; dev is ``datarc.valid_fraction``
+    (default 0.2, at least one) of the fold's training *speakers*, drawn with seed
+    ``datarc.split_seed`` as ``official_split_held_out_dev`` draws units (per label where every
+    speaker has one label, e.g. when each utterance is its own speaker). A fold that shares speakers
+    between train and test stays as published: the parser then makes each utterance its own unit
+    (``Utterance.group``), and only dev is kept apart from train by speaker."""
+    if any(u.split == "dev" for u in utterances):  # the fold publishes its own valid list: nothing drawn
+        splits = {name: [u for u in utterances if u.split == name] for name in SPLITS}
+        return splits, {"protocol": "published fold with its valid list", "fold": datarc.get("fold"),
+                        "speakers": {name: sorted({u.speaker for u in splits[name]}) for name in SPLITS}}
+    by_key = {u.key: u for u in utterances}
+    as_speakers = [replace(u, group=None) for u in utterances]  # draw dev by speaker, not by unit
+    drawn, description = official_split_held_out_dev(as_speakers, {**datarc, "train_split": "train",
+                                                                   "test_split": "test"})
+    splits = {name: [by_key[u.key] for u in drawn[name]] for name in SPLITS}
+    return splits, {**description, "protocol": "published fold, dev speakers held out of its train list",
+                    "fold": datarc.get("fold")}
+
+
 def segmented(protocol):
     """``protocol`` on regions of long recordings (e.g. a participant's turns), then fixed-length
     segments of ``datarc.segment_seconds`` cut from each unit's regions. Segment keys are

@@ -16,6 +16,8 @@ def add_arguments(parser) -> None:
     parser.add_argument("--resamples", type=int, default=1000,
                         help="bootstrap and randomisation resamples per cell (default 1000)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    parser.add_argument("--published", help="CSV of published numbers to show beside ours (task,upstream,metric,"
+                        "value[,source]; value in percent, e.g. EmoBox's leaderboard)")
 
 
 def run(args) -> int:
@@ -26,7 +28,8 @@ def run(args) -> int:
         print("care-superb leaderboard: --resamples must be at least 100", file=sys.stderr)
         return 2
     try:
-        text, written = make_leaderboard(args.results, args.out, args.allow_mixed_heads, args.resamples, args.seed)
+        text, written = make_leaderboard(args.results, args.out, args.allow_mixed_heads, args.resamples, args.seed,
+                                         published=args.published)
     except LeaderboardError as err:
         print(f"care-superb leaderboard: {err}", file=sys.stderr)
         return 2

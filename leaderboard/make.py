@@ -11,19 +11,24 @@ from care_superb.leaderboard.aggregate import build_cells
 from care_superb.leaderboard.rows import find_row_files, load_rows
 from care_superb.leaderboard.scoring import known_tasks
 from care_superb.leaderboard.tables import TABLES, Table, build_table, compute_intervals, compute_tests
+from care_superb.leaderboard.published import beside_ours, read_published
+from care_superb.leaderboard.published import markdown as published_markdown
+from care_superb.leaderboard.task_tables import tables_for
 
 
 PAGE = "index.html"
 
 
 def make_leaderboard(results: list[str | Path], out: str | Path, allow_mixed_heads: bool = False,
-                     resamples: int = 1000, seed: int = 0) -> tuple[str, list[Path]]:
+                     resamples: int = 1000, seed: int = 0, published: str | Path | None = None) -> tuple[str, list[Path]]:
     """Write every table (md, csv, tex), the figures, ``leaderboard.md`` and the page (``index.html``)
-    under ``out``; returns the Markdown and the files written."""
+    under ``out``; returns the Markdown and the files written. ``published``: a CSV of published
+    numbers (``published.py``) to set beside ours, in ``published.md`` / ``.csv`` and the summary."""
     rows = load_rows(find_row_files(results), known_tasks())
-    columns = {c.key: c for spec in TABLES for c in spec.columns}
+    specs = tables_for(rows)  # the paper's tables, and one for every other task with rows
+    columns = {c.key: c for spec in specs for c in spec.columns}
     cells = build_cells(rows, list(columns.values()))
-    tables = [t for t in (build_table(spec, rows, cells, allow_mixed_heads) for spec in TABLES) if t is not None]
+    tables = [t for t in (build_table(spec, rows, cells, allow_mixed_heads) for spec in specs) if t is not None]
 
     scorers = stats.Scorers()
     work = sum(sum(c.present for c in t.cells.values()) for t in tables)
@@ -45,16 +50,22 @@ def make_leaderboard(results: list[str | Path], out: str | Path, allow_mixed_hea
     if profiles is not None:
         written += figures.save(profiles, out, "layer_weights")
     summary = overview(tables, rows, figure_notes, resamples, seed)
+    if published is not None:
+        beside = beside_ours(read_published(published), rows, tables)
+        written.append(write_text(out / "published.md", published_markdown(beside)))
+        written.append(write_text(out / "published.csv", beside.to_csv(index=False)))
+        summary += "\n" + published_markdown(beside)
     written.append(write_text(out / "leaderboard.md", summary))
     written.append(write_text(out / PAGE, page.render_page(tables, rows, figure_notes, resamples, seed)))
-    remove_stale(out, written)
+    remove_stale(out, written, specs)
     return summary, written
 
 
-def remove_stale(out: Path, written: list[Path]) -> None:
+def remove_stale(out: Path, written: list[Path], specs) -> None:
     """Outputs of an earlier run that this input no longer makes (a table without rows now)."""
-    ours = [f"{spec.name}{suffix}" for spec in TABLES for suffix in (".md", ".csv", ".tex", "_scores.png", "_scores.pdf")]
-    for name in ours + ["layer_weights.png", "layer_weights.pdf"]:
+    stems = {spec.name for spec in specs} | {p.name.split(".")[0].removesuffix("_scores") for p in out.glob("table_*")}
+    ours = [f"{stem}{suffix}" for stem in sorted(stems) for suffix in (".md", ".csv", ".tex", "_scores.png", "_scores.pdf")]
+    for name in ours + ["layer_weights.png", "layer_weights.pdf", "published.md", "published.csv"]:
         if out / name not in written and (out / name).is_file():
             (out / name).unlink()
 

@@ -226,7 +226,7 @@ def cell_detail(table: Table, label: str, keys: list[str], anchors: Anchors, tas
                                          else render.MISSING["md"] for c in cells]}
                   for s in first.seed_values],
         provenance=provenance(used), notes=sorted({n for c in cells if c is not None for n in c.notes}))
-    objective = task_objective(task, used[0].objective_options) if used else None
+    objective = task_objective(used[0].registry_task, used[0].objective_options) if used else None
     if objective is not None and hasattr(objective, "labels"):
         detail.confusion = confusion(used, list(objective.labels))
     elif objective is not None and hasattr(objective, "attributes"):

@@ -266,20 +266,27 @@ def test_a_hugging_face_english_only_whisper_transcribes_with_transformers(tmp_p
 
 
 def test_every_task_states_its_corpus_language_as_whisper_codes_it():
-    from transformers.models.whisper.tokenization_whisper import LANGUAGES
-
-    from care_superb.downstream.registry import TASKS, Task
-
-    languages = {name: task.language for name, task in TASKS.items()}
-    assert languages.pop("emodb") == "de" and languages.pop("cafe") == "fr"
-    assert set(languages.values()) == {"en"} and {"meld", "iemocap4", "cmu_mosi"} <= set(languages)
     import types
 
+    from transformers.models.whisper.tokenization_whisper import LANGUAGES
+
+    from care_superb.downstream.corpus import CorpusError
+    from care_superb.downstream.emobox import corpus as emobox
+    from care_superb.downstream.registry import TASKS, Task
+
+    languages = {name: task.language() for name, task in TASKS.items() if name != "emobox"}
+    assert languages.pop("emodb") == "de" and languages.pop("cafe") == "fr"
+    assert set(languages.values()) == {"en"} and {"meld", "iemocap4", "cmu_mosi", "ravdess_song"} <= set(languages)
+    # EmoBox: each dataset's, from its table; a corpus of several languages is detected.
+    by_dataset = {d: TASKS["emobox"].language({"dataset": d}) for d in emobox.language}
+    assert (by_dataset["emodb"], by_dataset["cafe"], by_dataset["m3ed"], by_dataset["esd"]) == ("de", "fr", "zh", "auto")
+    assert set(by_dataset.values()) - {"auto"} <= set(LANGUAGES)
+    with pytest.raises(CorpusError, match="datarc.dataset None: not an EmoBox corpus"):
+        TASKS["emobox"].language({})
     silent = types.ModuleType("silent")
     silent.__file__ = "downstream/silent/corpus.py"
     with pytest.raises(TypeError, match=r"downstream/silent/corpus.py must state LANGUAGE"):
-        Task("silent", silent, None, None, "").language
-    assert all(task.language in LANGUAGES for task in TASKS.values())
+        Task("silent", silent, None, None, "").language()
 
 
 @pytest.mark.slow

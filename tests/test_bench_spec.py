@@ -54,7 +54,7 @@ def test_every_problem_of_a_file_is_named_at_once_with_its_fix(tmp_path):
         "/path/to/EDIT/spenc.eng.pt does not exist (this is a placeholder: put the path of your copy",
         "upstreams[3] (S).tasks.cafe: only ckpt, random, model_config may differ per task (got lr)",
         "tasks.emodb.folds: expected a non-empty list",
-        "tasks.emodbb: unknown task; the tasks are cafe, cmu_mosi, daic_woz, emodb",
+        "tasks.emodbb: unknown task; the tasks are cafe, cmu_mosi, daic_woz, emobox, emodb",
         "tasks.cafe.datarc.split: set it with tasks.cafe.split_seeds",
         "executor: unknown key 'partitions'",
     ]:

@@ -134,14 +134,17 @@ class UpstreamExpert(UpstreamBase):
         return RATE
 
     # -- the language ---------------------------------------------------------------------------
-    def use_task(self, task: str) -> None:
-        """The task it serves (s3prl's ``-d``): its corpus's language is the one transcribed,
-        unless the -g file names one (an override, recorded as such)."""
+    def use_task(self, task: str, datarc: dict | None = None) -> None:
+        """The task it serves (s3prl's ``-d``, and its datarc for a task over several corpora):
+        its corpus's language is the one transcribed, unless the -g file names one (an override,
+        recorded as such)."""
         from care_superb.downstream.registry import TASKS
 
         if task not in TASKS:
             return  # s3prl's own task: no language stated; -g must name one
-        language = TASKS[task].language
+        language = TASKS[task].language(datarc)
+        dataset = (datarc or {}).get("dataset")  # a task over several corpora (EmoBox): which one
+        task = f"{task} ({dataset})" if dataset else task
         if self.settings.language is None:
             self._use(language, f"task {task} (its corpus's language)")
         elif self.settings.language != language:
