@@ -145,7 +145,17 @@ def _runner_class():
             expert.items = lambda utts, targets, audio_: CachedItems(rows, utts, targets, audio_)
             # The row's engine, provenance (recorded when the cache was filled) and command; kept
             # out of s3prl's args, which its checkpoints save.
-            expert.args.update(engine="cached", upstream_provenance=self.meta.get("provenance"), command=self.command)
+            provenance = dict(self.meta.get("provenance") or {})
+            if table.transcripts is not None and None not in table.transcripts:  # an upstream that heard words
+                from care_superb.upstream.asr_text.expert import empty_transcripts
+
+                # Over the cell's own utterances (the filling jobs each saw only a share), and per split.
+                heard = {k: table.transcripts[table.row[uid]] for k, uid in uids.items()}
+                provenance["empty_transcripts"] = {
+                    **empty_transcripts(list(heard.values())),
+                    "by_split": {name: empty_transcripts([heard[(u.key, str(u.path), u.start, u.end)] for u in split])
+                                 for name, split in expert.splits.items()}}
+            expert.args.update(engine="cached", upstream_provenance=provenance or None, command=self.command)
             return entry
 
     return CachedRunner

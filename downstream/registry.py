@@ -24,6 +24,19 @@ class Task:
     # names, passed to ``objective`` as ``classes`` (and so recorded in the row's objective options).
     classes: Callable[[dict], list[str]] | None = None
 
+    def language(self, datarc: dict | None = None) -> str:
+        """What is spoken in the task's corpus, as Whisper codes it (``auto``: several languages),
+        e.g. what asr_text transcribes in: the corpus module's ``LANGUAGE`` (the one place a
+        corpus's facts live), or, for a task over several corpora, its ``language_of(datarc)``
+        (EmoBox: the dataset's)."""
+        language_of = getattr(self.corpus, "language_of", None)
+        language = language_of(datarc or {}) if callable(language_of) else getattr(self.corpus, "LANGUAGE", None)
+        if not isinstance(language, str) or not language:
+            raise TypeError(f"{self.corpus.__file__} must state LANGUAGE = \"<code>\" (what its speakers speak, "
+                            f"as Whisper codes it: en, de, fr, ...), or language_of(datarc) for a task over several "
+                            f"corpora; task {self.name} reads it")
+        return language
+
 
 def discover() -> dict[str, Task]:
     """``name -> Task`` for every ``downstream/<name>/task.py``."""

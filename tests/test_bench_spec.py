@@ -216,7 +216,7 @@ def test_the_shipped_files_are_valid_but_for_what_the_demo_makes_and_the_papers_
     assert len(cells.expand(spec.load(REPO_CONFIGS / "demo_all.yaml"))) == 6 * 9 * 3
     text = messages(REPO_CONFIGS / "paper.yaml")
     problems = [line for line in text.splitlines() if line.startswith("- ")]
-    assert len(problems) == 13 and all("this is a placeholder" in p for p in problems), text
+    assert len(problems) == 11 and all("this is a placeholder" in p for p in problems), text
 
 
 def test_slurm_keys_reach_submitit(tmp_path, monkeypatch):

@@ -66,6 +66,22 @@ language = {
     "tess": "English", "turevdb": "Turkish", "urdu": "Urdu",
 }
 
+# Those languages as Whisper codes them (asr_text transcribes in the dataset's); a corpus of several
+# languages is transcribed with Whisper's detection, "auto".
+WHISPER_CODES = {"Amharic": "am", "Bangla": "bn", "English": "en", "French": "fr", "German": "de", "Greek": "el",
+                 "Italian": "it", "Mandarin": "zh", "Persian": "fa", "Polish": "pl", "Russian": "ru", "Spanish": "es",
+                 "Turkish": "tr", "Urdu": "ur"}
+
+
+def language_of(datarc: dict) -> str:
+    """The language of the dataset ``datarc`` names, as Whisper codes it (``auto`` for a mixed one)."""
+    dataset = datarc.get("dataset")
+    if dataset not in language:
+        raise CorpusError(f"downstream_expert.datarc.dataset {dataset!r}: not an EmoBox corpus, so its language is "
+                          f"unknown (EmoBox has {', '.join(sorted(language))})")
+    return "auto" if language[dataset].startswith("mixed") else WHISPER_CODES[language[dataset]]
+
+
 # dataset -> the speaker a file name gives, read by this project's own parser of that corpus.
 SPEAKER_OF = {
     "emodb": lambda name: emodb_name(name)["speaker"],

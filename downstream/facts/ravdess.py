@@ -14,6 +14,7 @@ import re
 
 from care_superb.downstream.corpus import CorpusError
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English (North American actors)
 EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad",
             "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised"}
 CHANNELS = {"01": "speech", "02": "song"}

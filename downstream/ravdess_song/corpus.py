@@ -23,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
-from care_superb.downstream.facts.ravdess import EMOTIONS, FOLDER, parse_name  # shared by every RAVDESS task
+from care_superb.downstream.facts.ravdess import EMOTIONS, FOLDER, LANGUAGE, parse_name  # shared by every RAVDESS task
 
 SONG_EMOTIONS = ("01", "02", "03", "04", "05", "06")  # songs are never disgusted or surprised
 NO_SONG_ACTOR = "18"  # Actor_18 sang nothing: the song archive's folder is empty or absent
