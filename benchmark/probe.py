@@ -61,7 +61,7 @@ def fit(objective, data: dict[str, tuple[np.ndarray, list, list[str]]]) -> dict:
 
     regression = hasattr(objective, "attributes")
     n_layers = data["train"][0].shape[1]
-    layers: list = ["mean"] + list(range(n_layers))
+    layers: list = (["mean"] if n_layers > 1 else []) + list(range(n_layers))
 
     def view(split: str, layer) -> np.ndarray:
         x = data[split][0]

@@ -54,18 +54,22 @@ def summarise(curve: dict, steps_trained: int) -> dict:
     if not dev or steps_trained <= 0:
         return {"converged": None, "reason": "no dev evaluation recorded", "steps_trained": steps_trained}
     best = best_evaluation(dev)
+    # Judged on when the best score was first reached: a later tie won on dev loss (the expert's
+    # checkpoint rule) is a head whose score stopped improving.
+    first = next(step for step, score, _ in dev if score == best[1])
     cut = steps_trained * (1 - WINDOW)
     before = [score for step, score, _ in dev if step <= cut]
     after = [score for step, score, _ in dev if step > cut]
     rise = max(after) - max(before) if before and after else None
-    fraction = best[0] / steps_trained
+    fraction = first / steps_trained
     reasons = []
     if fraction > 1 - LATE:
-        reasons.append(f"dev-best at step {best[0]} of {steps_trained} (the last {LATE:.0%})")
+        reasons.append(f"best dev score first reached at step {first} of {steps_trained} (the last {LATE:.0%})")
     if rise is not None and rise > RISE:
         reasons.append(f"dev score rose by {rise:.4f} over the last {WINDOW:.0%} (> {RISE})")
     return {"converged": not reasons, "reason": "; ".join(reasons) or None,
-            "dev_best_step": best[0], "dev_best_fraction": round(fraction, 4), "steps_trained": steps_trained,
+            "dev_best_step": best[0], "best_score_first_step": first, "dev_best_fraction": round(fraction, 4),
+            "steps_trained": steps_trained,
             "dev_rise_last_20pct": None if rise is None else round(rise, 6),
             "train_loss_change_last_20pct": loss_trend(train, steps_trained),
             "n_dev_evaluations": len(dev), "thresholds": {"late": LATE, "window": WINDOW, "rise": RISE}}

@@ -66,7 +66,8 @@ class EmotionExpert(nn.Module):
         # scores are: in float32 a score rounded down on storing beat itself at every later tie.
         self.register_buffer("best_score", torch.tensor(float("-inf"), dtype=torch.float64))
         self.register_buffer("best_loss", torch.tensor(float("inf"), dtype=torch.float64))
-        self.register_buffer("best_step", torch.tensor(0, dtype=torch.int64))  # for early stopping on resume
+        # The step of the last better dev score, for early stopping (also on resume).
+        self.register_buffer("best_step", torch.tensor(0, dtype=torch.int64))
         # The resolved schedule (schedule.py); a config without one trains the paper's fixed schedule.
         self.schedule = schedule.plan({"schedule": kwargs.get("schedule"), "runner": kwargs.get("runner")})
         self.curve = convergence.read_curve(self.expdir)
@@ -128,15 +129,16 @@ class EmotionExpert(nn.Module):
         best, loss = self.best_score.item(), metrics["loss"]
         training = self.args.get("mode") == "train"
         if split == "dev" and (score > best or (score == best and loss < self.best_loss.item())):
+            if score > best:  # patience counts from the last better score, not from a tie won on loss
+                self.best_step.fill_(global_step)
             self.best_score.fill_(score)
             self.best_loss.fill_(loss)
-            self.best_step.fill_(global_step)
             save_names.append("dev-best.ckpt")
             results.write_json(self.expdir / "dev-best.json", {"step": global_step, "metrics": metrics})
         if training and split in ("train", "dev"):
             self._record_curve(split, global_step, score, metrics["loss"])
             if split == "dev" and schedule.stop_now(self.schedule, global_step, int(self.best_step.item())):
-                self.curve["stop"] = {"step": global_step, "reason": "patience", "dev_best_step": int(self.best_step)}
+                self.curve["stop"] = {"step": global_step, "reason": "patience", "best_score_step": int(self.best_step)}
                 results.write_json(self.expdir / convergence.CURVE, self.curve)
                 logger.flush()
                 tqdm.write(f"[{self.task}] early stop at step {global_step}: no better dev {self.objective.selection} "
