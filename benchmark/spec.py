@@ -220,6 +220,7 @@ def _parse(path: Path, data: dict, problems: list[str], engine_override: str | N
     problems += check_schedule(downstream.get("schedule"), "downstream")
     tasks = _parse_tasks(data.get("tasks"), TASKS, problems)
     task_names = {t.name for t in tasks}
+    problems += lr_under_converge(downstream, tasks)
     upstreams = _parse_upstreams(data.get("upstreams"), task_names, problems)
     executor = _parse_executor(data.get("executor") or {}, problems)
     extraction = data.get("extraction") or {}
@@ -271,6 +272,23 @@ def _parse_tasks(given, known: dict, problems: list[str]) -> list[TaskEntry]:
                                list(seeds) if isinstance(seeds, list) else [None], dict(datarc),
                                dict(entry.get("downstream") or {})))
     return tasks
+
+
+def lr_under_converge(downstream: dict, tasks: list[TaskEntry]) -> list[str]:
+    """A learning rate set where the converge schedule chooses it would silently not apply."""
+    from care_superb.downstream.schedule import DEFAULT, plan
+
+    problems = []
+    for task in tasks:
+        value = task.downstream.get("schedule", downstream.get("schedule", DEFAULT))
+        if plan({"schedule": value})["name"] != "converge":
+            continue
+        for where, given in (("downstream", downstream), (f"tasks.{task.name}.downstream", task.downstream)):
+            if "lr" in (given.get("optimizer") or {}):
+                problems.append(f"{where}.optimizer.lr: {task.name} trains with schedule converge, which chooses the "
+                                f"learning rate on dev from schedule.lr_grid; give the rates there "
+                                f"(schedule: {{name: converge, lr_grid: [...]}}) or set schedule: paper")
+    return list(dict.fromkeys(problems))
 
 
 def _parse_choice(where: str, entry: dict, name: str, problems: list[str]) -> UpstreamChoice:

@@ -119,6 +119,22 @@ def test_a_benchmark_file_names_its_schedule_and_a_wrong_one_is_refused(tmp_path
     assert "upstreams[0] (fbank_no_cmvn).schedule: downstream settings are shared by every upstream" in text
 
 
+def test_a_learning_rate_where_converge_chooses_it_is_refused(tmp_path):
+    path = tmp_path / "bench.yaml"
+    path.write_text(textwrap.dedent(f"""
+        output: {tmp_path}/out
+        downstream: {{optimizer: {{lr: 1.0e-3}}}}
+        upstreams: [{{name: fbank_no_cmvn}}]
+        tasks:
+          emodb: {{}}
+          cafe: {{downstream: {{schedule: paper}}}}
+        """))
+    with pytest.raises(BenchmarkError) as info:
+        spec.load(path)
+    text = str(info.value)
+    assert "downstream.optimizer.lr: emodb trains with schedule converge" in text and "cafe" not in text
+
+
 def test_the_comparability_key_covers_the_schedule_but_not_the_lr_converge_chose():
     def key(config):
         return comparability.settings(config, normalize=False, engine="cached", synthetic=False)
