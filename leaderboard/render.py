@@ -137,8 +137,9 @@ def footnotes(table: Table) -> list[tuple[str, str]]:
     if BELOW_PROBE in flags:
         notes.append((BELOW_PROBE, f"more than {PROBE_GAP * table.spec.scale:g} below a standardised linear probe "
                                    f"of the same pooled features (layer and regularisation chosen on dev; the "
-                                   f"page shows it beside the head's score): the head had not converged (see "
-                                   f"{NOT_CONVERGED}) or the protocol loses what a linear read-out finds"))
+                                   f"page shows it beside the head's score): the head had not converged (then it "
+                                   f"is marked {NOT_CONVERGED} too) or the protocol loses what a linear read-out "
+                                   f"finds (e.g. features the head reads unstandardised)"))
     if any(table.flags(label)["synthetic"] for label in table.labels):
         notes.append((SYNTHETIC, "results computed on SYNTHETIC data (espeak-ng speech in the corpus's layout), in "
                                  "some or all cells of the row: they show that the pipeline works, not how well the "
