@@ -49,9 +49,9 @@ def summary(bench: Benchmark, cells: list) -> tuple[str, int]:
         unconverged = int(frame["unconverged"].sum())
         if unconverged:
             text.append(f"{NOT_CONVERGED} {unconverged} of {len(frame)} cells had not converged when training stopped "
-                        f"(dev-best in the last 10% of training, or dev still rising over the last 20%: the row's "
-                        f"convergence says which); their numbers rank how fast a head learns. Train to convergence: "
-                        f"schedule: converge under downstream: in {bench.path}")
+                        f"(best dev score first reached in the last 10% of training, or dev still rising over the "
+                        f"last 20%: the row's convergence says which); their numbers rank how fast a head learns. "
+                        f"Train to convergence: schedule: converge under downstream: in {bench.path}")
     for cell in failed:
         last = cells_mod.read_error(cell).strip().splitlines()
         text.append(f"FAILED {cell.id}: {last[-1] if last else ''} (details: {cell.error}; "

@@ -160,10 +160,10 @@ class EmotionExpert(nn.Module):
         the steps trained and why training stopped."""
         stop = self.curve.get("stop")
         total = int((self.args.get("runner") or {}).get("total_steps", 0))
+        cap = "max_steps" if self.schedule["name"] == "converge" else "total_steps"
         return {**self.schedule, "lr": (self.args.get("optimizer") or {}).get("lr"),
                 "lr_search": results.read_optional(self.expdir / "lr-search.json"),
-                "steps_trained": stop["step"] if stop else total,
-                "stopped": stop["reason"] if stop else ("max_steps" if self.schedule["name"] == "converge" else "total_steps")}
+                "steps_trained": stop["step"] if stop else total, "stopped": stop["reason"] if stop else cap}
 
     def _write_result_row(self, split: str, metrics: dict, present: int | None, records: dict) -> None:
         ckpt = self.args.get("init_ckpt")

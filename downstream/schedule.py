@@ -60,7 +60,8 @@ def check(value, where: str) -> list[str]:
         return [f"{where}.schedule: {value!r} is not one of {', '.join(NAMES)}"]
     if not isinstance(value, dict):
         return [f"{where}.schedule: expected {' or '.join(NAMES)}, or a mapping with {', '.join(KEYS)}"]
-    problems = [f"{where}.schedule.{key}: unknown key; the keys are {', '.join(KEYS)}" for key in value if key not in KEYS]
+    problems = [f"{where}.schedule.{key}: unknown key; the keys are {', '.join(KEYS)}"
+                for key in value if key not in KEYS]
     name = value.get("name", DEFAULT)
     if name not in NAMES:
         problems.append(f"{where}.schedule.name: {name!r} is not one of {', '.join(NAMES)}")

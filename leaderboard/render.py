@@ -129,7 +129,7 @@ def footnotes(table: Table) -> list[tuple[str, str]]:
     flags = "".join(s.flags for s in (shown(table, label, key, None) for label in table.labels
                                       for key, _ in columns(table)) if s is not None)
     if NOT_CONVERGED in flags:
-        notes.append((NOT_CONVERGED, "the head had NOT CONVERGED in some of the cell's rows: its dev-best came in "
+        notes.append((NOT_CONVERGED, "the head had NOT CONVERGED in some of the cell's rows: its best dev score came in "
                                      "the last 10% of training, or its dev score still rose over the last 20% "
                                      "(each row's convergence says which). The number measures how fast a head "
                                      "learns at this feature scale, not what the features hold; train with "

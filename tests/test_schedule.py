@@ -181,10 +181,10 @@ def test_the_probe_of_a_regression_is_ridge_scored_in_ccc_and_of_interviews_in_i
     record = probe.fit(Regression(["valence", "arousal", "dominance"]), data)
     assert record["model"] == "Ridge" and record["layer"] == 1 and record["metrics"]["mean_ccc"] > 0.9
 
-    data = probe_data(n_layers=2, informative=1)
-    data = {s: (x, [int(t > 1) for t in y], [f"{i // 5}_P/seg{i % 5}" for i in range(len(y))]) for s, (x, y, _) in data.items()}
-    for s, (x, y, keys) in data.items():  # one label per interview
-        data[s] = (x, [y[5 * (i // 5)] for i in range(len(y))], keys)
+    data = {}
+    for split, (x, y, _) in probe_data(n_layers=2, informative=1).items():  # 5 segments per interview, one label
+        binary = [int(t > 1) for t in y]
+        data[split] = (x, [binary[5 * (i // 5)] for i in range(len(y))], [f"{i // 5}_P/seg{i % 5}" for i in range(len(y))])
     record = probe.fit(InterviewClassification(["no", "yes"], "yes"), data)
     assert "interview_weighted_f1" in record["metrics"] and "dev" in record
 

@@ -44,7 +44,7 @@ def exactness(ckpt: str, root: Path, n: int) -> list[str]:
         extractor = Extractor(Unit(name, path, None, False))
         errors = []
         for wav in sorted(root.rglob("*.wav"))[:n]:
-            states = extractor.states([load_audio(wav, 16000)])[:, 0]  # L x T x D (one utterance alone)
+            states = extractor.states([torch.as_tensor(load_audio(wav, 16000))])[:, 0]  # L x T x D, alone
             exact = F.layer_norm(states, (states.shape[-1],)).mean(dim=1)  # L x D
             later = F.layer_norm(states.mean(dim=1), (states.shape[-1],))
             errors.append(((exact - later).norm(dim=-1) / exact.norm(dim=-1)).max().item())
