@@ -94,7 +94,8 @@ def main() -> None:
             row = json.loads(path.read_text())
             results.setdefault((row["benchmark"]["label"], normalize), []).append(row)
 
-    print("\n| upstream | normalize | cells not converged | dev-best step / steps (mean) | test weighted F1 (mean) "
+    print("\n| upstream | normalize | cells not converged | best dev score first reached, share of steps (mean) "
+          "| test weighted F1 (mean) "
           "| linear probe |")
     print("|---|---|---|---|---|---|")
     for (label, normalize), rows in sorted(results.items()):
