@@ -213,3 +213,51 @@ def test_a_head_that_had_not_converged_and_one_below_its_probe_are_marked_in_eve
     assert emodb.loc["whisper", "probe_mean"] == pytest.approx(80.0)
     page = (out / "index.html").read_text()
     assert "probe 80.0" in page and "NO °: dev score rose" in page and "(linear probe 80.0)" in page
+
+
+# -- the expert's early stop -----------------------------------------------------------------------
+
+def test_the_expert_stops_on_dev_when_patience_is_exhausted_and_records_its_curve(synth_root, tmp_path):
+    import json
+
+    import yaml
+
+    from care_superb.downstream.emodb.expert import DownstreamExpert
+    from helpers import REPO
+
+    class Logger:
+        def add_scalar(self, *args, **kwargs):
+            pass
+
+        def flush(self):
+            pass
+
+    block = yaml.safe_load((REPO / "downstream/emodb/config.yaml").read_text())["downstream_expert"]
+    block["datarc"]["root"] = str(synth_root("emodb"))
+    plan = {"name": "converge", "lr_grid": [1e-3], "patience_steps": 30, "max_steps": 1000}
+    expert = DownstreamExpert(40, 160, block, str(tmp_path / "exp"), mode="train", schedule=plan,
+                              runner={"total_steps": 1000}, optimizer={"lr": 1e-3})
+    keys = [u.key for u in expert.splits["dev"]]
+    true = [i % 7 for i in range(len(keys))]
+
+    def log(step, n_right, loss):
+        records = {"true": true, "pred": true[:n_right] + [(t + 1) % 7 for t in true[n_right:]], "key": keys,
+                   "loss": [loss]}
+        return expert.log_records("dev", records, Logger(), step, None, None)
+
+    log(10, 10, 2.0), log(20, 20, 1.8)
+    log(30, 20, 1.5)  # a tie won on loss: a new checkpoint, but no progress of the score
+    log(40, 5, 1.9)
+    with pytest.raises(schedule.EarlyStop):
+        log(50, 5, 1.9)  # 30 steps after the last better score (20)
+    curve = json.loads((tmp_path / "exp" / "curve.json").read_text())
+    assert [e[0] for e in curve["dev"]] == [10, 20, 30, 40, 50]
+    assert curve["stop"] == {"step": 50, "reason": "patience", "best_score_step": 20}
+    assert json.loads((tmp_path / "exp" / "dev-best.json").read_text())["step"] == 30
+    record = expert._training_record()
+    assert record["steps_trained"] == 50 and record["stopped"] == "patience" and record["lr"] == 1e-3
+    paper = DownstreamExpert(40, 160, block, str(tmp_path / "paper"), mode="train", runner={"total_steps": 1000})
+    expert = paper
+    for step in range(10, 200, 10):
+        log(step, 5, 1.9)  # never better, never stopped: the paper schedule runs its total_steps
+    assert "stop" not in json.loads((tmp_path / "paper" / "curve.json").read_text())
