@@ -29,7 +29,8 @@ def run(train: list[str], expdir: Path, device: str, threads: int, evaluate: boo
                          f"(install care-superb editable from its checkout)")
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     log = Path(expdir) / "bench-log.txt"
-    runs = [train] + ([["-m", "evaluate", "-e", str(Path(expdir) / "dev-best.ckpt"), "--device", device]] if evaluate else [])
+    evaluation = ["-m", "evaluate", "-e", str(Path(expdir) / "dev-best.ckpt"), "--device", device]
+    runs = [train, evaluation] if evaluate else [train]
     for argv in runs:
         with open(log, "a") as out:
             out.write(f"$ python run_downstream.py {' '.join(argv)}\n")

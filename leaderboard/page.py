@@ -191,7 +191,8 @@ def task_sections(tables: list[Table], anchors: Anchors, colour: dict[str, str])
         task_rows = list({str(r.path): r for r in task_rows}.values())
         panels = [(next(c.title for c in home.spec.columns if c.key == k),
                    [entry for label in labels for entry in figures.entries_of(where[label], k, [label])],
-                   {name: mark for label in labels for name, mark in figures.marks_of(where[label], k, [label]).items()})
+                   {name: mark for label in labels
+                    for name, mark in figures.marks_of(where[label], k, [label]).items()})
                   for k in keys]
         title = figures.TASK_TITLES.get(task, task)
         prefix = anchors("task", task)
@@ -217,8 +218,8 @@ def cell_detail(table: Table, label: str, keys: list[str], anchors: Anchors, tas
     # the marks * and † are against a table's best other upstream: the tables say them, not the summary
     shown = [render.shown(table, label, k, None) for k in keys]
     shown = [None if s is None else dataclasses.replace(s, marker="") for s in shown]
-    summary = "; ".join((f"{t} {s.text()}" if len(keys) > 1 else s.text()) + (f" (linear probe {s.probe})" if s.probe else "")
-                        for t, s in zip(titles, shown) if s)
+    summary = "; ".join((f"{t} {s.text()}" if len(keys) > 1 else s.text())
+                        + (f" (linear probe {s.probe})" if s.probe else "") for t, s in zip(titles, shown) if s)
     used = first.rows
     metrics = [c.metric for c in cells]
     detail = CellDetail(

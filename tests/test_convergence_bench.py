@@ -111,3 +111,32 @@ def test_under_converge_the_lr_is_chosen_on_dev_and_heads_rank_as_a_probe_that_s
         assert not list((cell / "lr-search").rglob("predictions-test-*.json"))  # the search never read test
         assert not list((cell / "lr-search").rglob("*.ckpt"))
     assert found["log-mel"]["convergence"]["converged"] is True
+
+
+def test_the_s3prl_engine_runs_the_converge_schedule_with_s3prls_runner(tmp_path, synth_root):
+    """The learning-rate search and the final training as run_downstream.py runs them; the early
+    stop is the expert's, caught by the repository's run_downstream.py."""
+    root = synth_root("emodb")
+    plan = {"name": "converge", "lr_grid": [1.0e-3, 1.0e-2], "patience_steps": 10, "max_steps": 200}
+    out = tmp_path / "s3prl"
+    file = tmp_path / "s3prl.yaml"
+    file.write_text(yaml.safe_dump({
+        "name": "s3prl", "output": str(out), "engine": "s3prl", "seeds": [0], "upstreams": [LOGMEL],
+        "tasks": {"emodb": {"root": str(root), "downstream": {
+            "schedule": plan, "runner": {"eval_step": 5, "log_step": 10, "save_step": 200},
+            "downstream_expert": {"datarc": {"num_workers": 0}}}}},
+        "executor": {"jobs": 1}}))
+    done = subprocess.run([sys.executable, "-m", "care_superb.cli", "bench", str(file)], env=ENV,
+                          capture_output=True, text=True, timeout=1500)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    (row,) = rows(out).values()
+    cell = Path(row["downstream_checkpoint"]).parent
+    log = (cell / "bench-log.txt").read_text()
+    assert log.count("$ python run_downstream.py -m train") == 1 and "-m evaluate" in log
+    assert (cell / "lr-search" / "lr-0.001" / "bench-log.txt").is_file()
+    assert "-m evaluate" not in (cell / "lr-search" / "lr-0.01" / "bench-log.txt").read_text()  # dev only
+    training = row["training"]
+    assert training["lr"] == training["lr_search"]["chosen"] and row["engine"] == "s3prl"
+    assert training["stopped"] == "patience" and training["steps_trained"] < 200, training
+    assert "[run_downstream] early stop at step" in log
+    assert row["probe"] is None  # no cached features: no probe
