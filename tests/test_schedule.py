@@ -211,6 +211,17 @@ def test_a_head_that_had_not_converged_and_one_below_its_probe_are_marked_in_eve
     emodb = csv[csv.column == "EmoDB"].set_index("upstream")
     assert emodb.loc["whisper", "not_converged_rows"] == 2 and emodb.loc["logmel", "not_converged_rows"] == 0
     assert emodb.loc["whisper", "probe_mean"] == pytest.approx(80.0)
+    from care_superb.leaderboard import figures
+    from care_superb.leaderboard.aggregate import build_cells
+    from care_superb.leaderboard.rows import find_row_files, load_rows
+    from care_superb.leaderboard.scoring import known_tasks
+    from care_superb.leaderboard.tables import TABLES, build_table
+
+    loaded = load_rows(find_row_files([rows]), known_tasks())
+    table = build_table(TABLES[0], loaded, build_cells(loaded, list(TABLES[0].columns)), False)
+    figure = figures.scores(table)
+    assert "hollow, °: head not converged; x: linear probe" in figure.get_suptitle()
+    assert {t.get_text() for t in figure.axes[0].get_yticklabels()} == {"logmel", "whisper °"}
     page = (out / "index.html").read_text()
     assert "probe 80.0" in page and "NO °: dev score rose" in page and "(linear probe 80.0)" in page
 
