@@ -51,11 +51,13 @@ def run(args) -> int:
 
 def describe(config: dict) -> str:
     """A cell config's resolved schedule in words (downstream/schedule.py)."""
+    from care_superb.downstream.schedule import RELATIVE_PATIENCE
+
     plan, runner = config["schedule"], config.get("runner") or {}
     if plan["name"] == "paper":
         return f"paper: {runner.get('total_steps')} steps at lr {config['optimizer']['lr']:g}"
     return (f"converge: lr chosen on dev from {', '.join(f'{v:g}' for v in plan['lr_grid'])}; early stop after "
-            f"max({plan['patience_steps']}, 25% of the steps so far) steps without a better dev score; at most "
+            f"max({plan['patience_steps']}, {RELATIVE_PATIENCE:.0%} of the steps so far) steps without a better dev score; at most "
             f"{plan['max_steps']} steps")
 
 
