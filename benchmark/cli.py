@@ -57,7 +57,8 @@ def describe(config: dict) -> str:
     if plan["name"] == "paper":
         return f"paper: {runner.get('total_steps')} steps at lr {config['optimizer']['lr']:g}"
     return (f"converge: lr chosen on dev from {', '.join(f'{v:g}' for v in plan['lr_grid'])}; early stop after "
-            f"max({plan['patience_steps']}, {RELATIVE_PATIENCE:.0%} of the steps so far) steps without a better dev score; at most "
+            f"max({plan['patience_steps']}, {RELATIVE_PATIENCE:.0%} of the last better dev score's step) steps without a "
+            f"better one; at most "
             f"{plan['max_steps']} steps")
 
 
