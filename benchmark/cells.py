@@ -1,10 +1,13 @@
 """Cells: one upstream x task x fold x split seed x training seed, each an s3prl experiment folder.
 
 A cell's folder holds what ``run_downstream.py`` would write there (``dev-best.ckpt``,
-``result-test-dev-best.json``, its predictions, ``split.json``, TensorBoard events), plus what the
-runner adds: ``bench-config.yaml`` (the task config the cell trains with, the same for every
-upstream), ``benchmark.json`` (label, category, cell id, file: the result row copies it) and,
-for a cell that failed, ``bench-error.json``. A cell is done when its result row exists.
+``result-test-dev-best.json``, its predictions, ``split.json``, TensorBoard events, the expert's
+``curve.json``), plus what the runner adds: ``bench-config.yaml`` (the task config the cell trains
+with, the same for every upstream but for the learning rate the converge schedule chose),
+``benchmark.json`` (label, category, cell id, file: the result row copies it), under converge
+``lr-search.json`` and ``lr-search/lr-<rate>/`` (one training per rate of the grid, dev only; their
+checkpoints removed once chosen), with the cached engine ``probe.json`` and, for a cell that
+failed, ``bench-error.json``. A cell is done when its result row exists.
 """
 from __future__ import annotations
 
@@ -17,7 +20,7 @@ from pathlib import Path
 import yaml
 
 from care_superb.benchmark.spec import Benchmark, UpstreamChoice, merge, slugify, task_config
-from care_superb.downstream import results
+from care_superb.downstream import results, schedule
 
 ROW = "result-test-dev-best.json"
 ERROR = "bench-error.json"
@@ -57,9 +60,11 @@ class Cell:
         return self.error.is_file() and not self.done()
 
     def cost(self) -> int:
-        """A rough size of the cell's training, for dividing cells among jobs."""
+        """A rough size of the cell's training, for dividing cells among jobs (under converge: the
+        learning-rate search's runs and the final one, each at most the cap)."""
         runner = self.config.get("runner") or {}
-        return int(runner.get("total_steps", 1))
+        runs = 1 + len((self.config.get("schedule") or {}).get("lr_grid") or [])
+        return runs * int(runner.get("total_steps", 1))
 
 
 def variant(fold, split_seed, dataset=None) -> str:
@@ -75,7 +80,8 @@ def expand(bench: Benchmark) -> list[Cell]:
     cells = []
     for up in bench.upstreams:
         for task in bench.tasks:
-            base = merge(merge(task_config(task.name), bench.downstream), task.downstream)
+            # The schedule is resolved here, before s3prl sees the config (downstream/schedule.py).
+            base = schedule.resolve(merge(merge(task_config(task.name), bench.downstream), task.downstream))
             for dataset, fold in task.test_sets():
                 for split_seed in task.split_seeds:
                     datarc = dict(task.datarc)

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from care_superb.downstream.comparability import UPSTREAM_MAY_NOT_SET
+from care_superb.downstream.schedule import check as check_schedule
 
 ENGINES = ("cached", "s3prl")
 CATEGORIES = ("base", "large")
@@ -33,7 +34,8 @@ TOP_KEYS = {
     "seeds": "training seeds, s3prl's --seed (default [1337], s3prl's default)",
     "normalize": "s3prl's --upstream_feature_normalize for every upstream (default false)",
     "device": "cpu or cuda (default: cuda when available)",
-    "downstream": "overrides of every task's config.yaml (runner, optimizer, downstream_expert, ...)",
+    "downstream": "overrides of every task's config.yaml (runner, optimizer, downstream_expert, ...) and the "
+                  "schedule: paper or converge (default converge; downstream/schedule.py)",
     "upstreams": "the upstreams to compare (a list)",
     "tasks": "the tasks, each with its corpus (a mapping task -> settings)",
     "executor": "how cells run: kind local (default) or slurm, and its settings",
@@ -57,7 +59,7 @@ TASK_KEYS = {
     "split_seeds": "values of datarc.split_seed, one cell each (CARE's several random splits: 0, 1, 2)",
     "splits": "split_seeds' earlier name (read with a message)",
     "datarc": "other datarc overrides (e.g. MELD's {corpus: {cache: DIR}})",
-    "downstream": "overrides of this task's config for every upstream",
+    "downstream": "overrides of this task's config for every upstream (schedule included)",
 }
 RANDOM_KEYS = ("family", "size", "seed")
 EXECUTOR_KEYS = {
@@ -222,8 +224,10 @@ def _parse(path: Path, data: dict, problems: list[str], engine_override: str | N
         problems.append("downstream: expected a mapping of config overrides (e.g. {runner: {total_steps: 1000}})")
         downstream = {}
 
+    problems += check_schedule(downstream.get("schedule"), "downstream")
     tasks = _parse_tasks(data.get("tasks"), TASKS, problems)
     task_names = {t.name for t in tasks}
+    problems += lr_under_converge(downstream, tasks)
     upstreams = _parse_upstreams(data.get("upstreams"), task_names, problems)
     executor = _parse_executor(data.get("executor") or {}, problems)
     extraction = data.get("extraction") or {}
@@ -272,6 +276,7 @@ def _parse_tasks(given, known: dict, problems: list[str]) -> list[TaskEntry]:
                            ("dataset", "datasets")):
             if key in datarc:
                 problems.append(f"tasks.{name}.datarc.{key}: set it with tasks.{name}.{where}")
+        problems += check_schedule((entry.get("downstream") or {}).get("schedule"), f"tasks.{name}.downstream")
         tasks.append(TaskEntry(name, _abs(entry.get("root")), list(folds) if isinstance(folds, list) else [None],
                                list(seeds) if isinstance(seeds, list) else [None], dict(datarc),
                                dict(entry.get("downstream") or {}), datasets))
@@ -297,6 +302,23 @@ def _parse_datasets(name: str, given, task, problems: list[str]) -> dict:
     if len(chosen) != (len(given) if isinstance(given, list) else len(chosen)):
         problems.append(f"tasks.{name}.datasets: {given} names a corpus twice")
     return chosen
+
+
+def lr_under_converge(downstream: dict, tasks: list[TaskEntry]) -> list[str]:
+    """A learning rate set where the converge schedule chooses it would silently not apply."""
+    from care_superb.downstream.schedule import DEFAULT, plan
+
+    problems = []
+    for task in tasks:
+        value = task.downstream.get("schedule", downstream.get("schedule", DEFAULT))
+        if plan({"schedule": value})["name"] != "converge":
+            continue
+        for where, given in (("downstream", downstream), (f"tasks.{task.name}.downstream", task.downstream)):
+            if "lr" in (given.get("optimizer") or {}):
+                problems.append(f"{where}.optimizer.lr: {task.name} trains with schedule converge, which chooses the "
+                                f"learning rate on dev from schedule.lr_grid; give the rates there "
+                                f"(schedule: {{name: converge, lr_grid: [...]}}) or set schedule: paper")
+    return list(dict.fromkeys(problems))
 
 
 def _parse_choice(where: str, entry: dict, name: str, problems: list[str]) -> UpstreamChoice:

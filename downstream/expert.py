@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 from tqdm import tqdm
 
-from care_superb.downstream import results
+from care_superb.downstream import convergence, results, schedule
 from care_superb.downstream.audio import AudioError, check_audio
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, count_reasons
 from care_superb.downstream.dataset import UtteranceDataset, make_loader
@@ -73,10 +73,17 @@ class EmotionExpert(nn.Module):
         # scores are: in float32 a score rounded down on storing beat itself at every later tie.
         self.register_buffer("best_score", torch.tensor(float("-inf"), dtype=torch.float64))
         self.register_buffer("best_loss", torch.tensor(float("inf"), dtype=torch.float64))
+        # The step of the last better dev score, for early stopping (also on resume).
+        self.register_buffer("best_step", torch.tensor(0, dtype=torch.int64))
+        # The resolved schedule (schedule.py); a config without one trains the paper's fixed schedule.
+        self.schedule = schedule.plan({"schedule": kwargs.get("schedule"), "runner": kwargs.get("runner")})
+        self.curve = convergence.read_curve(self.expdir)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # A checkpoint written before ties were broken by loss has no best_loss: no tie-break yet.
+        # A checkpoint written before ties were broken by loss has no best_loss: no tie-break yet;
+        # one written before early stopping has no best_step.
         state_dict.setdefault(prefix + "best_loss", torch.tensor(float("inf"), dtype=torch.float64))
+        state_dict.setdefault(prefix + "best_step", torch.tensor(0, dtype=torch.int64))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- data ---------------------------------------------------------------------------------
@@ -127,14 +134,43 @@ class EmotionExpert(nn.Module):
         # A tie goes to the lower dev loss: a coarse score (DAIC-WOZ's interview F1 over a few dev
         # interviews) is often reached first by an undertrained head and then only tied.
         best, loss = self.best_score.item(), metrics["loss"]
+        training = self.args.get("mode") == "train"
         if split == "dev" and (score > best or (score == best and loss < self.best_loss.item())):
+            if score > best:  # patience counts from the last better score, not from a tie won on loss
+                self.best_step.fill_(global_step)
             self.best_score.fill_(score)
             self.best_loss.fill_(loss)
             save_names.append("dev-best.ckpt")
             results.write_json(self.expdir / "dev-best.json", {"step": global_step, "metrics": metrics})
+        if training and split in ("train", "dev"):
+            self._record_curve(split, global_step, score, metrics["loss"])
+            if split == "dev" and schedule.stop_now(self.schedule, global_step, int(self.best_step.item())):
+                self.curve["stop"] = {"step": global_step, "reason": "patience", "best_score_step": int(self.best_step)}
+                results.write_json(self.expdir / convergence.CURVE, self.curve)
+                logger.flush()
+                tqdm.write(f"[{self.task}] early stop at step {global_step}: no better dev {self.objective.selection} "
+                           f"since step {int(self.best_step)}")
+                raise schedule.EarlyStop(f"early stop at step {global_step}")
         if split == "test" or (split == "dev" and self.args.get("mode") == "evaluate"):
             self._write_result_row(split, metrics, present, records)
         return save_names
+
+    def _record_curve(self, split: str, step: int, score: float, loss: float) -> None:
+        # A resumed run repeats the steps after its checkpoint: what a killed run logged past it goes.
+        entries = [e for e in self.curve.get(split, []) if e[0] < step]
+        self.curve[split] = entries + [[step, score, loss] if split == "dev" else [step, loss]]
+        self.curve.pop("stop", None)
+        results.write_json(self.expdir / convergence.CURVE, self.curve)
+
+    def _training_record(self) -> dict:
+        """The row's ``training``: the schedule, the learning rate trained with (and how it was chosen),
+        the steps trained and why training stopped."""
+        stop = self.curve.get("stop")
+        total = int((self.args.get("runner") or {}).get("total_steps", 0))
+        cap = "max_steps" if self.schedule["name"] == "converge" else "total_steps"
+        return {**self.schedule, "lr": (self.args.get("optimizer") or {}).get("lr"),
+                "lr_search": results.read_optional(self.expdir / "lr-search.json"),
+                "steps_trained": stop["step"] if stop else total, "stopped": stop["reason"] if stop else cap}
 
     def _write_result_row(self, split: str, metrics: dict, present: int | None, records: dict) -> None:
         ckpt = self.args.get("init_ckpt")
@@ -170,6 +206,11 @@ class EmotionExpert(nn.Module):
                 "provenance": self.args.get("upstream_provenance") or loaded_upstream(self.args.get("upstream")),
             },
             "layer_weights": results.layer_weights(ckpt),
+            "training": (training := self._training_record()),
+            "convergence": convergence.summarise(self.curve, training["steps_trained"]),
+            # A standardised linear probe on the same pooled features (benchmark/probe.py), where
+            # the cached engine wrote one: the reference the head's score is read against.
+            "probe": results.read_optional(self.expdir / "probe.json"),
             "exclusions": count_reasons(self.excluded),
             **({"flagged": count_reasons(self.flagged)} if self.flagged else {}),  # kept, though a check flagged them
             "predictions": predictions_file.name,
@@ -178,7 +219,7 @@ class EmotionExpert(nn.Module):
             "data": results.data_provenance(self.datarc["root"]),
             "config": {"downstream_expert": self.conf, "runner": self.args.get("runner"),
                        "optimizer": self.args.get("optimizer"),
-                       **{k: self.args[k] for k in ("scheduler", "specaug") if self.args.get(k)}},
+                       **{k: self.args[k] for k in ("scheduler", "specaug", "schedule") if self.args.get(k)}},
             "seed": self.args.get("seed"),
             "versions": results.versions(),
             "git_commit": results.git_commit(),

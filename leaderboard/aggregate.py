@@ -81,6 +81,21 @@ class Cell:
     def n_seeds(self) -> int:
         return len(self.seed_values) if self.present else 0
 
+    @property
+    def unconverged(self) -> list[Row]:
+        """Its rows whose head had not finished learning when training stopped."""
+        return [r for r, _, _ in self.weights() if r.converged is False] if self.present else []
+
+    @property
+    def probe_mean(self) -> float | None:
+        """The linear probes' mean, averaged as the cell's mean is; None unless every row has one."""
+        if not self.present:
+            return None
+        found = [(r.probe(m), w) for r, m, w in self.weights()]
+        if any(v is None for v, _ in found):
+            return None
+        return sum(v * w for v, w in found) / sum(w for _, w in found)
+
     def weights(self) -> list[tuple[Row, str, float]]:
         """(row, metric, weight) such that the cell's mean is the weighted sum of row metrics."""
         if self.parts:

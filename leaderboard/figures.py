@@ -164,18 +164,29 @@ def task_layer_weights(rows: list[Row], colour: dict[str, str]) -> Figure | None
 # -- scores ------------------------------------------------------------------------------------------
 
 def score_panel(ax, entries: list[tuple[str, float | None, tuple[float, float] | None]], title: str, what: str,
-                colour: dict[str, str] | None = None, tick_labels: bool = True) -> None:
-    """(label, mean, interval) per upstream, top to bottom; a missing mean says "missing"."""
+                colour: dict[str, str] | None = None, tick_labels: bool = True, marks: dict | None = None) -> None:
+    """(label, mean, interval) per upstream, top to bottom; a missing mean says "missing". ``marks``
+    (``marks_of``): a head that had not converged is drawn hollow, its label marked; its linear
+    probe is an x."""
+    from care_superb.leaderboard.render import NOT_CONVERGED
+
+    marks = marks or {}
     for i, (label, mean, interval) in enumerate(entries):
         if mean is None:
             ax.text(0.02, i, "missing", transform=ax.get_yaxis_transform(), va="center", fontsize=7, color="grey")
             continue
         c = (colour or {}).get(label, "C0")
+        unconverged, probe = marks.get(label, (False, None))
+        face = "white" if unconverged else c
         if interval is not None:
-            ax.errorbar(mean, i, xerr=[[mean - interval[0]], [interval[1] - mean]], fmt="o", color=c, capsize=3)
+            ax.errorbar(mean, i, xerr=[[mean - interval[0]], [interval[1] - mean]], fmt="o", color=c, capsize=3,
+                        markerfacecolor=face)
         else:
-            ax.plot(mean, i, "o", color=c)
-    ax.set_yticks(range(len(entries)), [label for label, _, _ in entries] if tick_labels else [""] * len(entries))
+            ax.plot(mean, i, "o", color=c, markerfacecolor=face)
+        if probe is not None:
+            ax.plot(probe, i, "x", color="grey", markersize=6)
+    names = [label + (f" {NOT_CONVERGED}" if marks.get(label, (False, None))[0] else "") for label, _, _ in entries]
+    ax.set_yticks(range(len(entries)), names if tick_labels else [""] * len(entries))
     ax.set_ylim(len(entries) - 0.5, -0.5)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(what, fontsize=8)
@@ -194,6 +205,29 @@ def entries_of(table: Table, key: str, labels: list[str]) -> list[tuple[str, flo
     return entries
 
 
+def marks_of(table: Table, key: str, labels: list[str]) -> dict[str, tuple[bool, float | None]]:
+    """label -> (had a head not converged, the linear probes' mean, scaled) for ``score_panel``."""
+    marks = {}
+    for label in labels:
+        cell = table.cell(label, key)
+        if cell is not None and cell.present:
+            probe = cell.probe_mean
+            marks[label] = (bool(cell.unconverged), None if probe is None else probe * table.spec.scale)
+    return marks
+
+
+def marks_note(marks: list[dict]) -> str:
+    """What a score figure's title says about its marks ("" when none)."""
+    from care_superb.leaderboard.render import NOT_CONVERGED
+
+    parts = []
+    if any(m[0] for found in marks for m in found.values()):
+        parts.append(f"hollow, {NOT_CONVERGED}: head not converged")
+    if any(m[1] is not None for found in marks for m in found.values()):
+        parts.append("x: linear probe")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
 def scores(table: Table) -> Figure | None:
     """Per column with results: each upstream's mean with its 95% interval (missing cells say so)."""
     from care_superb.leaderboard.render import columns
@@ -208,26 +242,28 @@ def scores(table: Table) -> Figure | None:
         nrows = -(-len(keys) // ncols)
         fig = Figure(figsize=(4 * ncols, 0.6 + (0.35 * len(labels) + 0.9) * nrows), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        marks = [marks_of(table, key, labels) for key, _ in keys]
         for i, (ax, (key, title)) in enumerate(zip(axes, keys)):
-            score_panel(ax, entries_of(table, key, labels), title, table.spec.what, tick_labels=i % ncols == 0)
+            score_panel(ax, entries_of(table, key, labels), title, table.spec.what, tick_labels=i % ncols == 0,
+                        marks=marks[i])
         for ax in axes[len(keys):]:
             ax.set_axis_off()
-        fig.suptitle(f"{table.spec.title}: test scores with 95% bootstrap intervals" + provenance_warning(table.rows),
-                     fontsize=9)
+        fig.suptitle(f"{table.spec.title}: test scores with 95% bootstrap intervals" + marks_note(marks)
+                     + provenance_warning(table.rows), fontsize=9)
         return fig
 
 
-def task_scores(panels: list[tuple[str, list]], what: str, rows: list[Row], colour: dict[str, str]) -> Figure:
-    """One task's columns (title, entries) side by side: the page's score figure."""
-    n_labels = max(len(entries) for _, entries in panels)
+def task_scores(panels: list[tuple[str, list, dict]], what: str, rows: list[Row], colour: dict[str, str]) -> Figure:
+    """One task's columns (title, entries, marks) side by side: the page's score figure."""
+    n_labels = max(len(entries) for _, entries, _ in panels)
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(min(3.2 * len(panels), 10) + 1.2, 0.9 + 0.32 * n_labels), layout="constrained")
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        for i, (ax, (title, entries)) in enumerate(zip(axes, panels)):
-            score_panel(ax, entries, title, what, colour, tick_labels=i == 0)
+        for i, (ax, (title, entries, marks)) in enumerate(zip(axes, panels)):
+            score_panel(ax, entries, title, what, colour, tick_labels=i == 0, marks=marks)
         warning = provenance_warning(rows, short=True)
-        fig.suptitle("test score: mean over seeds, 95% bootstrap interval" + (f"\n{warning.strip()}" if warning else ""),
-                     fontsize=8)
+        fig.suptitle("test score: mean over seeds, 95% bootstrap interval" + marks_note([m for _, _, m in panels])
+                     + (f"\n{warning.strip()}" if warning else ""), fontsize=8)
         return fig
 
 

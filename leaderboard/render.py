@@ -14,8 +14,13 @@ from care_superb.leaderboard.tables import BEST, WORSE, Comparison, Table, Table
 
 SYNTHETIC, RANDOM = "§", "¶"
 FEW = "‡"  # an interval over too few clusters
+# A head that had not finished learning (downstream/convergence.py), and one well below its own
+# linear probe (benchmark/probe.py): the number ranks optimisation, or the protocol loses information.
+NOT_CONVERGED, BELOW_PROBE = "°", "↓"
+PROBE_GAP = 0.05  # "well below": 5 points of F1 (0.05 CCC), beyond the seed spread of a converged head
 MISSING = {"md": "–", "tex": "--"}
-LATEX_MARKS = {BEST: "$^{*}$", WORSE: "$^{\\dagger}$", SYNTHETIC: "\\S", RANDOM: "\\P", FEW: "$^{\\ddagger}$"}
+LATEX_MARKS = {BEST: "$^{*}$", WORSE: "$^{\\dagger}$", SYNTHETIC: "\\S", RANDOM: "\\P", FEW: "$^{\\ddagger}$",
+               NOT_CONVERGED: "$^{\\circ}$", BELOW_PROBE: "$^{\\downarrow}$"}
 NO_COMPARISON = Comparison("", None)
 
 
@@ -52,6 +57,8 @@ class Shown:
     marker: str  # BEST, WORSE or ""
     bold: bool  # best in its column
     value: float  # the mean as shown (scaled), unrounded: what a page sorts by
+    flags: str = ""  # NOT_CONVERGED and/or BELOW_PROBE
+    probe: str | None = None  # the linear probes' mean, as shown; None where a row has none
 
     def text(self, bold: tuple[str, str] = ("", ""), pm: str = " ± ", interval: str = " [{}, {}]",
              marks: dict[str, str] | None = None) -> str:
@@ -61,7 +68,8 @@ class Shown:
         text = (bold[0] + self.mean + bold[1] if self.bold else self.mean) + (pm + self.std if self.std else "")
         if self.interval is not None:
             text += interval.format(*self.interval) + ((mark(FEW) or FEW) if self.few else "")
-        return text + ((mark(self.marker) or self.marker) if self.marker else "")
+        text += (mark(self.marker) or self.marker) if self.marker else ""
+        return text + "".join(mark(flag) or flag for flag in self.flags)
 
 
 def shown(table: Table, label: str, key: str, best: float | None) -> Shown | None:
@@ -69,13 +77,17 @@ def shown(table: Table, label: str, key: str, best: float | None) -> Shown | Non
     cell = table.cell(label, key)
     if cell is None or not cell.present:
         return None
+    probe = cell.probe_mean
+    flags = (NOT_CONVERGED if cell.unconverged else "") + (
+        BELOW_PROBE if probe is not None and cell.mean < probe - PROBE_GAP else "")
     return Shown(mean=number(table, cell.mean),
                  std=number(table, cell.std) if cell.std is not None else None,
                  interval=(number(table, cell.ci[0]), number(table, cell.ci[1])) if cell.ci is not None else None,
                  few=cell.few_clusters,
                  marker=table.comparisons.get((label, key), NO_COMPARISON).marker,
                  bold=best is not None and math.isclose(cell.mean, best, rel_tol=0, abs_tol=1e-12),
-                 value=cell.mean * table.spec.scale)
+                 value=cell.mean * table.spec.scale, flags=flags,
+                 probe=None if probe is None else number(table, probe))
 
 
 def cell_text(table: Table, label: str, key: str, best: float | None, fmt: str) -> str:
@@ -114,6 +126,20 @@ def footnotes(table: Table) -> list[tuple[str, str]]:
         notes.append((FEW, f"interval over fewer than {stats.MIN_CLUSTERS} clusters in a test set (e.g. 2-3 test "
                            f"speakers): no bootstrap over so few is a 95% interval; it spans the resamples' range, "
                            f"read it as the spread over those clusters"))
+    flags = "".join(s.flags for s in (shown(table, label, key, None) for label in table.labels
+                                      for key, _ in columns(table)) if s is not None)
+    if NOT_CONVERGED in flags:
+        notes.append((NOT_CONVERGED, "the head had NOT CONVERGED in some of the cell's rows: its best dev score came in "
+                                     "the last 10% of training, or its dev score still rose over the last 20% "
+                                     "(each row's convergence says which). The number measures how fast a head "
+                                     "learns at this feature scale, not what the features hold; train with "
+                                     "schedule: converge"))
+    if BELOW_PROBE in flags:
+        notes.append((BELOW_PROBE, f"more than {PROBE_GAP * table.spec.scale:g} below a standardised linear probe "
+                                   f"of the same pooled features (layer and regularisation chosen on dev; the "
+                                   f"page shows it beside the head's score): the head had not converged (then it "
+                                   f"is marked {NOT_CONVERGED} too) or the protocol loses what a linear read-out "
+                                   f"finds (e.g. features the head reads unstandardised)"))
     if any(table.flags(label)["synthetic"] for label in table.labels):
         notes.append((SYNTHETIC, "results computed on SYNTHETIC data (espeak-ng speech in the corpus's layout), in "
                                  "some or all cells of the row: they show that the pipeline works, not how well the "
@@ -242,12 +268,14 @@ def csv(table: Table) -> str:
                     "compared_with": test.compared_with or None,
                     "p_value": test.p_value,
                     "marker": test.marker,
+                    "probe_mean": scaled(cell.probe_mean) if present else None,
+                    "not_converged_rows": len(cell.unconverged) if present else None,
                     "synthetic_data": any(r.synthetic for r in rows) if rows else None,
                     "random_weights": any(r.random_weights is True for r in rows) if rows else None,
                     "result_rows": ";".join(sorted({str(r.path) for r in rows})),
                 })
     frame_ = pd.DataFrame.from_records(records)
-    for column in ("n_seeds", "min_clusters_per_test_set"):
+    for column in ("n_seeds", "min_clusters_per_test_set", "not_converged_rows"):
         frame_[column] = frame_[column].astype("Int64")
     out = io.StringIO()
     for mark, text in footnotes(table):

@@ -105,6 +105,16 @@ class Row:
         return self.data.get("layer_weights")
 
     @property
+    def converged(self) -> bool | None:
+        """Whether the head had finished learning when training stopped (the row's ``convergence``,
+        downstream/convergence.py); None: the row does not say (written before it was recorded)."""
+        return (self.data.get("convergence") or {}).get("converged")
+
+    def probe(self, metric: str) -> float | None:
+        """The linear probe's ``metric`` on the same features and test set (benchmark/probe.py)."""
+        return ((self.data.get("probe") or {}).get("metrics") or {}).get(metric)
+
+    @property
     def objective_options(self) -> dict:
         return ((self.data.get("config") or {}).get("downstream_expert") or {}).get("objective") or {}
 

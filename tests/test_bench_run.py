@@ -24,9 +24,12 @@ RUNNER = {"total_steps": 40, "eval_step": 10, "log_step": 20, "save_step": 40}
 
 
 def bench_file(path: Path, out: Path, upstreams: list, tasks: dict, seeds=(0, 1), **extra) -> Path:
+    # The paper's fixed schedule (one training of RUNNER's steps per cell): these tests are about the
+    # runner's plumbing; the converge schedule is test_convergence_bench.py's.
     path.write_text(yaml.safe_dump({
         "name": "test", "output": str(out), "seeds": list(seeds), "upstreams": upstreams, "tasks": tasks,
-        "extraction": {"batch_size": 1, "shard_size": 8}, "executor": {"jobs": 1}, **extra}))
+        "extraction": {"batch_size": 1, "shard_size": 8}, "executor": {"jobs": 1},
+        "downstream": {"schedule": "paper"}, **extra}))
     return path
 
 

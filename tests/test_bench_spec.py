@@ -135,7 +135,7 @@ def test_cells_share_one_head_config_and_carry_per_task_checkpoints(tmp_path, sy
     path = write(tmp_path, f"""
         output: {tmp_path}/out
         seeds: [0, 1]
-        downstream: {{optimizer: {{lr: 5.0e-4}}}}
+        downstream: {{schedule: paper, optimizer: {{lr: 5.0e-4}}}}  # the paper's fixed schedule: the file's lr applies
         upstreams:
           - {{name: fbank_no_cmvn, label: mel}}
           - {{name: sonar_local, label: SONAR, ckpt: {deu}, tasks: {{cafe: {{ckpt: {fra}}}}}}}
@@ -167,7 +167,7 @@ def test_a_file_can_start_from_a_base_file(tmp_path, synth_root, capsys):
     write(tmp_path / "configs", f"""
         output: {tmp_path}/base-out
         seeds: [0]
-        downstream: {{optimizer: {{lr: 5.0e-4}}}}
+        downstream: {{schedule: paper, optimizer: {{lr: 5.0e-4}}}}  # the paper's fixed schedule: the file's lr applies
         upstreams: [{{name: fbank_no_cmvn, label: mel}}]
         tasks:
           emodb: {{root: {emodb}, downstream: {{runner: {{total_steps: 30}}}}}}
