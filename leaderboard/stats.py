@@ -13,13 +13,14 @@ test set. Then, with R seeds,
 
 a_s: what a different head initialisation and batch order does to the whole test set (a seed
 shift); b_g: how hard cluster g is for this upstream in every seed; c_sg: the seed's own luck on g.
-Estimated without bias (ANOVA style):
+Estimated without bias (ANOVA style), from two sums of squares that are never negative together:
 
-- seed part: the sample variance of M_s across seeds / R (it holds var(a) + sum var(c)), df R - 1;
-- shared cluster part: sum_g f_h * (z_g^2 - S_g^2 / R), z_g the seed mean of J[., g], S_g^2 its
-  variance across seeds (what z_g^2 holds of c, subtracted so that c is not counted twice), floored
-  at 0; f_h = n_h / (n_h - 1) per stratum h with n_h clusters (Hesterberg's expansion, per stratum:
-  a test set of 2 speakers needs f = 2, one of 30 dialogues 1.03), df sum(n_h - 1);
+- clusters: sum_g f_h * z_g^2, z_g the seed mean of J[., g], holds sum var(b) + sum var(c) / R;
+  f_h = n_h / (n_h - 1) per stratum h of n_h clusters (Hesterberg's expansion, per stratum: a test set
+  of 2 speakers needs f = 2, one of 30 dialogues 1.03); df sum(n_h - 1);
+- seeds: var(a), the variance of M_s across seeds less sum_g f_h S_g^2 (S_g^2: J[., g]'s variance
+  across seeds, the seeds' own luck, already in the clusters' part), over R, floored at 0; df R - 1,
+  or pooled over a column's upstreams for a comparison (``tables.compare_family``);
 - the two combined with Satterthwaite's degrees of freedom; intervals and tests use Student's t.
 
 Why this and not a resampling: with R seeds no resampling of seeds can do better than the R values
@@ -172,35 +173,36 @@ class Linear:
             return "different clusters in the same test sets"
         return ""
 
-    def seed_variance(self) -> tuple[float, int]:
-        """The variance of the per-seed values across seeds, and its degrees of freedom."""
-        r = len(self.seeds)
-        return (float(self.values.var(ddof=1)), r - 1) if r > 1 else (0.0, 0)
-
-    def estimate(self, seed_variance: tuple[float, float] | None = None) -> Estimate:
-        """``seed_variance``: (variance across seeds, its df) estimated elsewhere (pooled over more
-        upstreams than this one, ``tables.compare_family``); default: from this cell's own seeds."""
-        r = len(self.seeds)
-        z = self.influence.mean(0)
-        sizes = np.bincount(self.strata, minlength=int(self.strata.max()) + 1 if len(self.strata) else 0)
+    def _expansion(self) -> tuple[np.ndarray, float]:
+        """Per cluster its stratum's n / (n - 1) (0 in a stratum of one), and the clusters' df."""
+        sizes = np.bincount(self.strata) if len(self.strata) else np.zeros(0, int)
         expansion = np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 0.0)[self.strata]
-        df_clusters = float(np.sum(np.maximum(sizes - 1, 0)))
+        return expansion, float(np.sum(np.maximum(sizes - 1, 0)))
+
+    def seed_shift(self) -> tuple[float, int]:
+        """var(a), what a seed does to the whole test set, and its degrees of freedom: the variance of
+        the per-seed values across seeds less what the seeds' own luck on each cluster explains."""
+        r = len(self.seeds)
+        if r < 2:
+            return 0.0, 0
+        expansion, _ = self._expansion()
+        luck = float(np.sum(expansion * self.influence.var(0, ddof=1)))
+        return float(self.values.var(ddof=1)) - luck, r - 1
+
+    def estimate(self, seed_shift: tuple[float, float] | None = None) -> Estimate:
+        """``seed_shift``: (var(a), its df) estimated elsewhere (pooled over the column's upstreams,
+        ``tables.compare_family``); default: from this cell's own seeds."""
+        r = len(self.seeds)
+        expansion, df_clusters = self._expansion()
         mean = float(self.values.mean())
-        if r < 2:  # conditional on the one head: everything the clusters vary, c included
-            return Estimate(mean, 0.0, float(np.sum(expansion * z ** 2)), df_clusters, r, len(self.clusters))
-        variance, df_seeds = seed_variance or self.seed_variance()
-        seed_part = variance / r
-        # shared = everything the clusters vary (df_clusters) less the seeds' own luck on them (one
-        # variance per cluster, r - 1 df each); Satterthwaite for a difference counts both terms'
-        # noise, which is large where the two are close (an unstable estimate must not claim 39 df)
-        everything = float(np.sum(expansion * z ** 2))
-        own_luck = float(np.sum(expansion * self.influence.var(0, ddof=1) / r))
-        df_luck = float(np.sum(sizes > 1) and np.sum(sizes[sizes > 1]) * (r - 1))
-        cluster_part = max(everything - own_luck, 0.0)
-        noise = seed_part ** 2 / df_seeds if df_seeds else 0.0
-        if cluster_part > 0:
-            noise += everything ** 2 / df_clusters + own_luck ** 2 / df_luck
-        df = (seed_part + cluster_part) ** 2 / noise if noise > 0 else float(max(df_seeds, 1))
+        # The clusters' part, seed-averaged: sum var(b) + sum var(c) / R, one positive sum of squares.
+        cluster_part = float(np.sum(expansion * self.influence.mean(0) ** 2))
+        if r < 2:  # conditional on the one head
+            return Estimate(mean, 0.0, cluster_part, df_clusters, r, len(self.clusters))
+        shift, df_shift = seed_shift or self.seed_shift()
+        seed_part = max(shift, 0.0) / r
+        noise = (cluster_part ** 2 / df_clusters if df_clusters else 0.0) + seed_part ** 2 / df_shift
+        df = (seed_part + cluster_part) ** 2 / noise if noise > 0 else float(df_shift)
         return Estimate(mean, seed_part, cluster_part, df, r, len(self.clusters))
 
 

@@ -228,7 +228,7 @@ def compare_family(cells: list[Cell], reference: set[str]) -> list[Comparison]:
     found; pooled over K upstreams it has K (R - 1). Measured in ``tests/test_leaderboard_calibration.py``
     (own seeds only: family-wise error 0.11 to 0.17 at seed spreads of 2 to 4 points; pooled:
     within 0.05). The assumption is that a task's head is about as seed-sensitive on every upstream."""
-    pooled = pooled_seed_variance(cells)
+    pooled = pooled_seed_shift(cells)
     found = []
     for a, b in family(cells, reference):
         reason = refusal(a, b)
@@ -243,10 +243,10 @@ def compare_family(cells: list[Cell], reference: set[str]) -> list[Comparison]:
     return found
 
 
-def pooled_seed_variance(cells: list[Cell]) -> tuple[float, int] | None:
-    """One upstream's variance across seeds, pooled over the column's cells (weighted by their
-    degrees of freedom), and its degrees of freedom; None without two seeds anywhere."""
-    parts = [c.linear.seed_variance() for c in cells]
+def pooled_seed_shift(cells: list[Cell]) -> tuple[float, int] | None:
+    """One upstream's seed shift variance (``Linear.seed_shift``), pooled over the column's cells
+    (weighted by their degrees of freedom), and its degrees of freedom; None without two seeds anywhere."""
+    parts = [c.linear.seed_shift() for c in cells]
     df = sum(d for _, d in parts)
     return (sum(v * d for v, d in parts) / df, df) if df else None
 

@@ -203,7 +203,7 @@ def test_a_real_ten_point_difference_is_found(spread):
 def test_a_cells_own_seeds_alone_fail_the_calibration(monkeypatch):
     """What shows that the test can fail: each comparison's seed variance from its two cells' own 3
     seeds (2 df each, Satterthwaite's df taken at face value) instead of pooled over the column."""
-    monkeypatch.setattr(tables, "pooled_seed_variance", lambda cells: None)
+    monkeypatch.setattr(tables, "pooled_seed_shift", lambda cells: None)
     got = calibration(400, 4.0, reference=False, seed=4)
     assert got["family_wise"] > stats.ALPHA + monte_carlo(stats.ALPHA, 400), got
 
