@@ -188,6 +188,8 @@ def compute_statistics(table: Table, scorers: stats.Scorers, progress=None) -> N
             progress.update()
     for key in [c.key for c in table.spec.columns] + ["average"]:
         cells = [c for c in (table.cell(label, key) for label in table.labels) if c is not None and c.present]
+        if not cells:
+            continue
         reference = {c.label for c in cells if table.spec.reference and any(table.spec.reference(r) for r, _, _ in c.weights())}
         table.families[key] = FAMILY_REFERENCE if reference and len(reference) < len(cells) else FAMILY_PAIRS
         table.comparisons[key] = compare_family(cells, reference)

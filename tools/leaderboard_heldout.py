@@ -19,6 +19,8 @@ was marked (the family-wise error, to be at most 0.05) and, with ``--points``, h
 from __future__ import annotations
 
 import argparse
+import contextlib
+import io
 import math
 import sys
 import tempfile
@@ -72,7 +74,9 @@ def board(rng: np.random.Generator, lift: float = 0.0) -> pd.DataFrame:
     """Write one board's rows, run ``care-superb leaderboard`` on them, return its Table II comparisons."""
     with tempfile.TemporaryDirectory() as tmp:
         write_board(Path(tmp) / "rows", rng, lift)
-        if care_superb(["leaderboard", str(Path(tmp) / "rows"), "--out", str(Path(tmp) / "out")]) != 0:
+        with contextlib.redirect_stdout(io.StringIO()):  # the tables it prints: read from the CSV instead
+            status = care_superb(["leaderboard", str(Path(tmp) / "rows"), "--out", str(Path(tmp) / "out")])
+        if status != 0:
             raise SystemExit("care-superb leaderboard failed")
         return pd.read_csv(Path(tmp) / "out" / "table2.comparisons.csv", comment="#")
 
