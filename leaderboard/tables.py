@@ -226,10 +226,13 @@ def compare_family(cells: list[Cell], reference: set[str]) -> list[Comparison]:
 
     The seed part of a difference's variance is pooled over the column's upstreams (a mixed model's
     one seed variance per column): each cell's own R - 1 = 2 degrees of freedom put a t reference's
-    critical value at 4.3 (at Holm's 0.05 / 4, 8.9), where no 10-point difference would ever be
-    found; pooled over K upstreams it has K (R - 1). Measured in ``tests/test_leaderboard_calibration.py``
-    (own seeds only: family-wise error 0.11 to 0.17 at seed spreads of 2 to 4 points; pooled:
-    within 0.05). The assumption is that a task's head is about as seed-sensitive on every upstream."""
+    critical value at 4.3 (at Holm's 0.05 / 4, 8.9), and Satterthwaite's df from two estimated
+    components is too optimistic in the tails Holm reaches into; pooled over K upstreams it has
+    K (R - 1). Measured (``tests/test_leaderboard_calibration.py``, 1000-2000 columns of 5 equal
+    upstreams, all pairs): own seeds only, family-wise error 0.058 and 0.152 at seed spreads of 2
+    and 4 WF1 points; pooled, 0.043 and 0.045. The assumption: a task's head is about as
+    seed-sensitive on every upstream of the column.
+    """
     pooled = pooled_seed_shift(cells)
     found = []
     for a, b in family(cells, reference):
