@@ -45,6 +45,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from care_superb.leaderboard.aggregate import sort_seeds
 from care_superb.leaderboard.rows import LeaderboardError, Row
 from care_superb.leaderboard.scoring import Scorer
 
@@ -210,7 +211,7 @@ def linearise(weights: list[tuple[Row, str, float]], scorers: Scorers) -> Linear
     """A cell from its (row, metric, weight) terms (``Cell.weights()``: the weights sum to 1, each seed
     the same share): per seed the weighted sum of its rows' metrics, per cluster the weighted sum of
     its jackknife contributions."""
-    seeds = sorted({row.seed for row, _, _ in weights}, key=lambda s: (str(type(s)), s))
+    seeds = sort_seeds({row.seed for row, _, _ in weights})
     share = {s: sum(w for row, _, w in weights if row.seed == s) for s in seeds}
     ids, sets_of = {}, {}
     parts = []

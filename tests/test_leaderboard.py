@@ -395,8 +395,9 @@ def test_cli_prints_the_tables_and_reports_bad_input(tmp_path, capsys):
 
     classification_row(tmp_path / "rows", "emodb", "care", 0.7)
     assert main(["leaderboard", str(tmp_path / "rows"), "--out", str(tmp_path / "out"), "--resamples", "100"]) == 0
-    printed = capsys.readouterr().out
-    assert "### Table II: classification" in printed and "| care" in printed
+    printed = capsys.readouterr()
+    assert "### Table II: classification" in printed.out and "| care" in printed.out
+    assert "--resamples and --seed are ignored" in printed.err  # old scripts still run, and are told
     assert main(["leaderboard", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
 
