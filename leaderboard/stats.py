@@ -180,19 +180,23 @@ class Linear:
         expansion = np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 0.0)[self.strata]
         return expansion, float(np.sum(np.maximum(sizes - 1, 0)))
 
-    def seed_shift(self) -> tuple[float, int]:
-        """var(a), what a seed does to the whole test set, and its degrees of freedom: the variance of
-        the per-seed values across seeds less what the seeds' own luck on each cluster explains."""
+    def seed_shift(self) -> tuple[float, float, float]:
+        """var(a), what a seed does to the whole test set: the variance of the per-seed values across
+        seeds less what the seeds' own luck on each cluster explains; with the variance of that
+        estimate (Satterthwaite: the spread has R - 1 df, the luck R - 1 per cluster), and the
+        weight it pools with (R - 1). (0, 0, 0) with one seed."""
         r = len(self.seeds)
         if r < 2:
-            return 0.0, 0
+            return 0.0, 0.0, 0.0
         expansion, _ = self._expansion()
-        luck = float(np.sum(expansion * self.influence.var(0, ddof=1)))
-        return float(self.values.var(ddof=1)) - luck, r - 1
+        spread = float(self.values.var(ddof=1))
+        per_cluster = expansion * self.influence.var(0, ddof=1)
+        noise = 2 * spread ** 2 / (r - 1) + 2 * float(np.sum(per_cluster ** 2)) / (r - 1)
+        return spread - float(per_cluster.sum()), noise, float(r - 1)
 
     def estimate(self, seed_shift: tuple[float, float] | None = None) -> Estimate:
-        """``seed_shift``: (var(a), its df) estimated elsewhere (pooled over the column's upstreams,
-        ``tables.compare_family``); default: from this cell's own seeds."""
+        """``seed_shift``: (var(a), the variance of that estimate) from elsewhere (pooled over the
+        column's upstreams, ``tables.compare_family``); default: from this cell's own seeds."""
         r = len(self.seeds)
         expansion, df_clusters = self._expansion()
         mean = float(self.values.mean())
@@ -200,10 +204,13 @@ class Linear:
         cluster_part = float(np.sum(expansion * self.influence.mean(0) ** 2))
         if r < 2:  # conditional on the one head
             return Estimate(mean, 0.0, cluster_part, df_clusters, r, len(self.clusters))
-        shift, df_shift = seed_shift or self.seed_shift()
+        shift, shift_noise = seed_shift or self.seed_shift()[:2]
         seed_part = max(shift, 0.0) / r
-        noise = (cluster_part ** 2 / df_clusters if df_clusters else 0.0) + seed_part ** 2 / df_shift
-        df = (seed_part + cluster_part) ** 2 / noise if noise > 0 else float(df_shift)
+        # Satterthwaite: each part's variance over its estimate's; the seed part's df is
+        # 2 shift^2 / noise (R - 1 when the clusters' luck is negligible, fewer when it is not)
+        noise = (cluster_part ** 2 / df_clusters if df_clusters else 0.0) + (
+            seed_part ** 2 * shift_noise / (2 * shift ** 2) if seed_part > 0 else 0.0)
+        df = (seed_part + cluster_part) ** 2 / noise if noise > 0 else float(r - 1)
         return Estimate(mean, seed_part, cluster_part, df, r, len(self.clusters))
 
 

@@ -240,7 +240,8 @@ def compare_family(cells: list[Cell], reference: set[str]) -> list[Comparison]:
         if reason:
             found.append(Comparison(a.key, a.label, b.label, reason=reason))
             continue
-        diff = (a.linear - b.linear).estimate(None if pooled is None else (2 * pooled[0], pooled[1]))
+        # a difference of two upstreams holds two seed shifts: twice the variance, four times its noise
+        diff = (a.linear - b.linear).estimate(None if pooled is None else (2 * pooled[0], 4 * pooled[1]))
         found.append(Comparison(a.key, a.label, b.label, diff.mean, diff.se, diff.df, diff.p_value()))
     tested = [i for i, c in enumerate(found) if c.p_value is not None]
     for i, adjusted in zip(tested, stats.holm([found[i].p_value for i in tested])):
@@ -248,12 +249,14 @@ def compare_family(cells: list[Cell], reference: set[str]) -> list[Comparison]:
     return found
 
 
-def pooled_seed_shift(cells: list[Cell]) -> tuple[float, int] | None:
-    """One upstream's seed shift variance (``Linear.seed_shift``), pooled over the column's cells
-    (weighted by their degrees of freedom), and its degrees of freedom; None without two seeds anywhere."""
+def pooled_seed_shift(cells: list[Cell]) -> tuple[float, float] | None:
+    """One upstream's seed shift variance (``Linear.seed_shift``) pooled over the column's cells, each
+    weighted by its R - 1, and the variance of the pooled estimate; None without two seeds anywhere."""
     parts = [c.linear.seed_shift() for c in cells]
-    df = sum(d for _, d in parts)
-    return (sum(v * d for v, d in parts) / df, df) if df else None
+    total = sum(w for _, _, w in parts)
+    if not total:
+        return None
+    return (sum(v * w for v, _, w in parts) / total, sum(n * w * w for _, n, w in parts) / total ** 2)
 
 
 def refusal(a: Cell, b: Cell) -> str:
