@@ -107,22 +107,29 @@ CELL = ("Cell: mean ± std over training seeds (folds, or several split seeds, a
         "mean in its column. Average: over the table's columns, only where all are present. –: no result.")
 
 
-def test_text(table: Table) -> str:
-    families = sorted(set(table.families.values()))
-    return (f"paired on the same seeds and test sets (seed and cluster variance, as the intervals), two-sided, "
-            f"family: {' or '.join(families) or 'none'} in each column (the Average included), {CORRECTION}, "
-            f"adjusted p < {stats.ALPHA}")
+def tests_note(table: Table) -> str:
+    """What was tested, how, and which columns could not be ("" when nothing was compared)."""
+    families = sorted({table.families[key] for key, found in table.comparisons.items() if found})
+    if not families:
+        return ""
+    untestable = [title for key, title in columns(table)
+                  if any(c.few_clusters for c in (table.cell(label, key) for label in table.labels)
+                         if c is not None and c.present)]
+    return (f"Tests: in each column (the Average included) a family fixed in advance, {' or '.join(families)}; "
+            f"each a paired test of the difference on the same seeds and test sets (seed and cluster variance, "
+            f"as the intervals; seed variance pooled over the column's upstreams), two-sided; {CORRECTION}, "
+            f"adjusted p < {stats.ALPHA}."
+            + (f" Not testable (fewer than {stats.MIN_CLUSTERS} clusters): {', '.join(untestable)}." if untestable else ""))
 
 
 def footnotes(table: Table) -> list[tuple[str, str]]:
-    """(marker, text) pairs; the first (empty marker) says what a cell holds."""
-    notes = [("", CELL)]
+    """(marker, text) pairs; the first ones (empty marker) say what a cell holds and what was tested."""
+    notes = [("", CELL)] + ([("", tests_note(table))] if tests_note(table) else [])
     marks = {table.marker(label, key) for key, _ in columns(table) for label in table.labels}
     if BEST in marks:
-        notes.append((BEST, f"significantly better than every upstream it was compared with ({test_text(table)})"))
+        notes.append((BEST, "significantly better than every upstream it was compared with"))
     if WORSE in marks:
-        notes.append((WORSE, "significantly worse than an upstream it was compared with"
-                             + ("" if BEST in marks else f" ({test_text(table)})")))
+        notes.append((WORSE, "significantly worse than an upstream it was compared with"))
     if any(c.few_clusters for c in table.cells.values() if c.present):
         notes.append((FEW, f"not testable: fewer than {stats.MIN_CLUSTERS} clusters in its test sets (e.g. 2-3 test "
                            f"speakers; an exact test over 2 clusters cannot give p below 0.5): no interval is a 95% "
