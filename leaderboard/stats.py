@@ -13,14 +13,15 @@ test set. Then, with R seeds,
 
 a_s: what a different head initialisation and batch order does to the whole test set (a seed
 shift); b_g: how hard cluster g is for this upstream in every seed; c_sg: the seed's own luck on g.
-Estimated without bias (ANOVA style), from two sums of squares that are never negative together:
+Estimated by moments (ANOVA style), in two parts that are never negative:
 
 - clusters: sum_g f_h * z_g^2, z_g the seed mean of J[., g], holds sum var(b) + sum var(c) / R;
   f_h = n_h / (n_h - 1) per stratum h of n_h clusters (Hesterberg's expansion, per stratum: a test set
   of 2 speakers needs f = 2, one of 30 dialogues 1.03); df sum(n_h - 1);
 - seeds: var(a), the variance of M_s across seeds less sum_g f_h S_g^2 (S_g^2: J[., g]'s variance
-  across seeds, the seeds' own luck, already in the clusters' part), over R, floored at 0; df R - 1,
-  or pooled over a column's upstreams for a comparison (``tables.compare_family``);
+  across seeds, the seeds' own luck, already in the clusters' part), over R, floored at 0; its df
+  by Satterthwaite (R - 1 when the luck is negligible, fewer when it is most of the spread); a
+  cell's interval uses its own seeds, a comparison the column's pooled (``tables.compare_family``);
 - the two combined with Satterthwaite's degrees of freedom; intervals and tests use Student's t.
 
 Why this and not a resampling: with R seeds no resampling of seeds can do better than the R values

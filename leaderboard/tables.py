@@ -229,8 +229,8 @@ def compare_family(cells: list[Cell], reference: set[str]) -> list[Comparison]:
     critical value at 4.3 (at Holm's 0.05 / 4, 8.9), and Satterthwaite's df from two estimated
     components is too optimistic in the tails Holm reaches into; pooled over K upstreams it has
     K (R - 1). Measured (``tests/test_leaderboard_calibration.py``, 1000-2000 columns of 5 equal
-    upstreams, all pairs): own seeds only, family-wise error 0.058 and 0.152 at seed spreads of 2
-    and 4 WF1 points; pooled, 0.043 and 0.045. The assumption: a task's head is about as
+    upstreams, all pairs): own seeds only, family-wise error 0.048 and 0.112 at seed spreads of 2
+    and 4 WF1 points; pooled, 0.024 and 0.020. The assumption: a task's head is about as
     seed-sensitive on every upstream of the column.
     """
     pooled = pooled_seed_shift(cells)
