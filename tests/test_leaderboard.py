@@ -431,6 +431,9 @@ def test_clusters_are_named_and_a_column_with_too_few_is_not_tested_and_shows_it
     care = dict(zip(header, (c.strip() for c in next(x for x in lines if "| care " in x).strip("|").split("|"))))
     assert "[range " in care["EmoDB"] and care["EmoDB"].endswith("]‡") and "‡" not in care["MELD"], care
     assert "‡ not testable: fewer than 10 clusters" in md
+    # the figures and the page say it too: a range drawn dotted, never a bar called a 95% interval
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert figures.RANGE_NOTE in page and "[range " in page and "not testable (smallest possible p = 0.5" in page
     # each column is tested on its own test sets: 2 speakers are not tested at all, 30 dialogues are
     tests = comparisons_csv(tmp_path / "out").set_index("column")
     assert tests.loc["EmoDB", "not_tested"].startswith("not testable (smallest possible p = 0.5")
