@@ -32,7 +32,6 @@ UNCATEGORISED = "uncategorised"
 VARIANTS = ("CARE", "acoustic + common", "semantic + common")
 
 BEST, WORSE = "*", "†"  # significance markers
-FAMILY_REFERENCE = "CARE against each other upstream"
 FAMILY_PAIRS = "every pair of upstreams"
 CORRECTION = "Holm's step-down correction within each column"
 
@@ -118,7 +117,7 @@ class Table:
     metrics: dict[str, str] = field(default_factory=dict)  # column key -> metric shown
     notes: list[str] = field(default_factory=list)
     comparisons: dict[str, list[Comparison]] = field(default_factory=dict)  # column key -> its family
-    families: dict[str, str] = field(default_factory=dict)  # column key -> FAMILY_REFERENCE or FAMILY_PAIRS
+    families: dict[str, str] = field(default_factory=dict)  # column key -> the family in words
 
     @property
     def labels(self) -> list[str]:
@@ -190,8 +189,10 @@ def compute_statistics(table: Table, scorers: stats.Scorers, progress=None) -> N
         cells = [c for c in (table.cell(label, key) for label in table.labels) if c is not None and c.present]
         if not cells:
             continue
-        reference = {c.label for c in cells if table.spec.reference and any(table.spec.reference(r) for r, _, _ in c.weights())}
-        table.families[key] = FAMILY_REFERENCE if reference and len(reference) < len(cells) else FAMILY_PAIRS
+        reference = {c.label for c in cells
+                     if table.spec.reference and any(table.spec.reference(r) for r, _, _ in c.weights())}
+        table.families[key] = (f"{' and '.join(sorted(reference))} against each other upstream"
+                               if reference and len(reference) < len(cells) else FAMILY_PAIRS)
         table.comparisons[key] = compare_family(cells, reference)
         if progress is not None:
             progress.update()
