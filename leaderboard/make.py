@@ -15,7 +15,8 @@ from care_superb.leaderboard.tables import TABLES, Table, build_table, compute_s
 
 PAGE = "index.html"
 
-def make_leaderboard(results: list[str | Path], out: str | Path, allow_mixed_heads: bool = False) -> tuple[str, list[Path]]:
+def make_leaderboard(results: list[str | Path], out: str | Path,
+                     allow_mixed_heads: bool = False) -> tuple[str, list[Path]]:
     """Write every table (md, csv, tex), the figures, ``leaderboard.md`` and the page (``index.html``)
     under ``out``; returns the Markdown and the files written."""
     rows = load_rows(find_row_files(results), known_tasks())

@@ -119,7 +119,8 @@ def tests_note(table: Table) -> str:
             f"each a paired test of the difference on the same seeds and test sets (seed and cluster variance, "
             f"as the intervals; seed variance pooled over the column's upstreams), two-sided; {CORRECTION}, "
             f"adjusted p < {stats.ALPHA}."
-            + (f" Not testable (fewer than {stats.MIN_CLUSTERS} clusters): {', '.join(untestable)}." if untestable else ""))
+            + (f" Not testable (fewer than {stats.MIN_CLUSTERS} clusters): {', '.join(untestable)}."
+               if untestable else ""))
 
 
 def footnotes(table: Table) -> list[tuple[str, str]]:
