@@ -265,12 +265,12 @@ def refusal(a: Cell, b: Cell) -> str:
     unlike = a.linear.unlike(b.linear)
     if unlike:
         return f"not tested: {unlike}; a comparison needs both on the same seeds and test sets"
+    n = min(a.estimate.n_clusters, b.estimate.n_clusters)
+    if n < stats.MIN_CLUSTERS:  # first: more seeds would not make it testable
+        return untestable(n)
     if a.estimate.n_seeds < 2:
         return ("not tested: one training seed, so the seed-to-seed variance is unknown (train two or more seeds, "
                 "e.g. benchmark seeds: [1337, 1, 2])")
-    n = min(a.estimate.n_clusters, b.estimate.n_clusters)
-    if n < stats.MIN_CLUSTERS:
-        return untestable(n)
     return ""
 
 
