@@ -9,7 +9,7 @@ column is marked), the 95% intervals' coverage of the true score, and how often 
 difference is found. ``--before REV`` runs the same columns through the statistics of that commit
 (its ``leaderboard/stats.py`` and ``tables.py``, read with ``git show``; a table of one column built
 and tested as that code did: each upstream against the best other by mean, at p < 0.05, with its
-own resampling), e.g. ``--before main`` before issue 27 is merged. ``--seeds``, ``--spreads`` and
+own resampling), e.g. ``--before f4f8347`` (the last commit before issue 27). ``--seeds``, ``--spreads`` and
 ``--points`` change the grid (how many seeds a 10-point difference needs at a given spread).
 """
 from __future__ import annotations
