@@ -40,7 +40,15 @@ def split_seed(datarc: dict) -> int:
 
 def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     """CARE's protocol for EmoDB, RAVDESS-Song and CaFE: speakers drawn at random (seeded by
-    ``datarc.split_seed``) into ``valid_speakers`` for dev, ``test_speakers`` for test, the rest train."""
+    ``datarc.split_seed``) into ``valid_speakers`` for dev, ``test_speakers`` for test, the rest train.
+
+    ``datarc.test_grid: true`` draws the test speakers from a grid instead: the speakers, shuffled
+    once with seed 0, cut into groups of ``test_speakers`` (the remainder spread over the first
+    groups, one each), and split seed k tests on group k (EmoDB's 10 speakers: 5 disjoint pairs,
+    split seeds 0-4; CaFE's 12: 6 pairs; RAVDESS-Song's: groups of 3). Over the grid every speaker is
+    in exactly one test set, so the leaderboard pools all of them as clusters (10 for EmoDB) where a
+    single random draw leaves it 2, too few for any interval or test. Dev speakers are still drawn
+    with the split seed, from the speakers outside the test group."""
     seed = split_seed(datarc)
     n_dev, n_test = int(datarc["valid_speakers"]), int(datarc["test_speakers"])
     speakers = sorted({u.unit for u in utterances})
@@ -49,15 +57,43 @@ def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Spli
             f"{len(speakers)} speakers found ({', '.join(speakers)}); the protocol needs at least "
             f"{n_dev + n_test + 1} (valid_speakers={n_dev}, test_speakers={n_test}, one to train)"
         )
-    drawn = speakers[:]
-    random.Random(seed).shuffle(drawn)
+    grid = None
+    if datarc.get("test_grid"):
+        groups = test_grid(speakers, n_test)
+        if not 0 <= seed < len(groups):
+            raise CorpusError(f"datarc.test_grid: split_seed={seed}, but {len(speakers)} speakers make {len(groups)} "
+                              f"test groups of {n_test}: use split seeds 0 to {len(groups) - 1}")
+        test = groups[seed]
+        rest = [s for s in speakers if s not in test]
+        random.Random(seed).shuffle(rest)
+        drawn = rest[:n_dev] + test + rest[n_dev:]
+        n_test = len(test)
+        grid = {"group": seed, "groups": len(groups)}
+    else:
+        drawn = speakers[:]
+        random.Random(seed).shuffle(drawn)
     chosen = {"dev": sorted(drawn[:n_dev]), "test": sorted(drawn[n_dev:n_dev + n_test]),
               "train": sorted(drawn[n_dev + n_test:])}
     where = {spk: split for split, spks in chosen.items() for spk in spks}
     splits: Splits = {name: [] for name in SPLITS}
     for utt in utterances:
         splits[where[utt.unit]].append(utt)
-    return splits, {"protocol": "speaker_independent", "split_seed": seed, "speakers": chosen}
+    return splits, {"protocol": "speaker_independent", "split_seed": seed, "speakers": chosen,
+                    **({"test_grid": grid} if grid else {})}
+
+
+def test_grid(speakers: list[str], size: int) -> list[list[str]]:
+    """The speakers, shuffled with seed 0, cut into len // size disjoint groups (the first ones one
+    speaker larger while a remainder lasts): every speaker in exactly one group."""
+    shuffled = sorted(speakers)
+    random.Random(0).shuffle(shuffled)
+    n_groups = max(len(shuffled) // size, 1)
+    groups, start = [], 0
+    for i in range(n_groups):
+        end = start + len(shuffled) // n_groups + (i < len(shuffled) % n_groups)
+        groups.append(sorted(shuffled[start:end]))
+        start = end
+    return groups
 
 
 def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:

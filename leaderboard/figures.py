@@ -163,29 +163,33 @@ def task_layer_weights(rows: list[Row], colour: dict[str, str]) -> Figure | None
 
 # -- scores ------------------------------------------------------------------------------------------
 
-def score_panel(ax, entries: list[tuple[str, float | None, tuple[float, float] | None]], title: str, what: str,
+def score_panel(ax, entries: list[tuple[str, float | None, tuple[float, float] | None, bool]], title: str, what: str,
                 colour: dict[str, str] | None = None, tick_labels: bool = True, marks: dict | None = None) -> None:
-    """(label, mean, interval) per upstream, top to bottom; a missing mean says "missing". ``marks``
-    (``marks_of``): a head that had not converged is drawn hollow, its label marked; its linear
-    probe is an x."""
+    """(label, mean, bounds, is_range) per upstream, top to bottom; a missing mean says "missing". Bounds
+    are a 95% interval (solid, capped) or, where the cell is not testable, the per-cluster range
+    (dotted, hollow mean, no caps): never drawn alike. ``marks`` (``marks_of``): a head that had not
+    converged is drawn hollow, its label marked; its linear probe is an x."""
     from care_superb.leaderboard.render import NOT_CONVERGED
 
     marks = marks or {}
-    for i, (label, mean, interval) in enumerate(entries):
+    for i, (label, mean, bounds, is_range) in enumerate(entries):
         if mean is None:
             ax.text(0.02, i, "missing", transform=ax.get_yaxis_transform(), va="center", fontsize=7, color="grey")
             continue
         c = (colour or {}).get(label, "C0")
         unconverged, probe = marks.get(label, (False, None))
-        face = "white" if unconverged else c
-        if interval is not None:
-            ax.errorbar(mean, i, xerr=[[mean - interval[0]], [interval[1] - mean]], fmt="o", color=c, capsize=3,
+        face = "white" if unconverged or (bounds is not None and is_range) else c
+        if bounds is not None and is_range:
+            ax.plot(bounds, [i, i], linestyle=":", color=c)
+            ax.plot(mean, i, "o", markerfacecolor=face, color=c)
+        elif bounds is not None:
+            ax.errorbar(mean, i, xerr=[[mean - bounds[0]], [bounds[1] - mean]], fmt="o", color=c, capsize=3,
                         markerfacecolor=face)
         else:
             ax.plot(mean, i, "o", color=c, markerfacecolor=face)
         if probe is not None:
             ax.plot(probe, i, "x", color="grey", markersize=6)
-    names = [label + (f" {NOT_CONVERGED}" if marks.get(label, (False, None))[0] else "") for label, _, _ in entries]
+    names = [e[0] + (f" {NOT_CONVERGED}" if marks.get(e[0], (False, None))[0] else "") for e in entries]
     ax.set_yticks(range(len(entries)), names if tick_labels else [""] * len(entries))
     ax.set_ylim(len(entries) - 0.5, -0.5)
     ax.set_title(title, fontsize=9)
@@ -193,15 +197,17 @@ def score_panel(ax, entries: list[tuple[str, float | None, tuple[float, float] |
     ax.grid(axis="x", alpha=0.3)
 
 
-def entries_of(table: Table, key: str, labels: list[str]) -> list[tuple[str, float | None, tuple | None]]:
+def entries_of(table: Table, key: str, labels: list[str]) -> list[tuple[str, float | None, tuple | None, bool]]:
     scale = table.spec.scale
     entries = []
     for label in labels:
         cell = table.cell(label, key)
         if cell is None or not cell.present:
-            entries.append((label, None, None))
+            entries.append((label, None, None, False))
         else:
-            entries.append((label, cell.mean * scale, None if cell.ci is None else tuple(v * scale for v in cell.ci)))
+            bounds = cell.range if cell.few_clusters else cell.ci
+            entries.append((label, cell.mean * scale, None if bounds is None else tuple(v * scale for v in bounds),
+                            cell.few_clusters))
     return entries
 
 
@@ -228,8 +234,12 @@ def marks_note(marks: list[dict]) -> str:
     return f" ({'; '.join(parts)})" if parts else ""
 
 
+RANGE_NOTE = "dotted, hollow: too few clusters to test, range of the per-cluster scores"
+
+
 def scores(table: Table) -> Figure | None:
-    """Per column with results: each upstream's mean with its 95% interval (missing cells say so)."""
+    """Per column with results: each upstream's mean with its 95% interval, or its per-cluster range
+    where the column cannot be tested (missing cells say so)."""
     from care_superb.leaderboard.render import columns
 
     labels = table.labels
@@ -248,8 +258,9 @@ def scores(table: Table) -> Figure | None:
                         marks=marks[i])
         for ax in axes[len(keys):]:
             ax.set_axis_off()
-        fig.suptitle(f"{table.spec.title}: test scores with 95% bootstrap intervals" + marks_note(marks)
-                     + provenance_warning(table.rows), fontsize=9)
+        ranges = any(e[3] for key, _ in keys for e in entries_of(table, key, labels))
+        fig.suptitle(f"{table.spec.title}: test scores with 95% intervals over seeds and clusters" + marks_note(marks)
+                     + (f"\n({RANGE_NOTE})" if ranges else "") + provenance_warning(table.rows), fontsize=9)
         return fig
 
 
@@ -262,8 +273,11 @@ def task_scores(panels: list[tuple[str, list, dict]], what: str, rows: list[Row]
         for i, (ax, (title, entries, marks)) in enumerate(zip(axes, panels)):
             score_panel(ax, entries, title, what, colour, tick_labels=i == 0, marks=marks)
         warning = provenance_warning(rows, short=True)
-        fig.suptitle("test score: mean over seeds, 95% bootstrap interval" + marks_note([m for _, _, m in panels])
-                     + (f"\n{warning.strip()}" if warning else ""), fontsize=8)
+        ranges = any(e[3] for _, entries, _ in panels for e in entries)
+        fig.suptitle("test score: mean over seeds, 95% interval over seeds and clusters"
+                     + marks_note([m for _, _, m in panels])
+                     + (f"\n({RANGE_NOTE})" if ranges else "") + (f"\n{warning.strip()}" if warning else ""),
+                     fontsize=8)
         return fig
 
 

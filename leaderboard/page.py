@@ -27,6 +27,7 @@ from care_superb.leaderboard.rows import Row
 from care_superb.leaderboard.scoring import task_objective
 from care_superb.leaderboard.tables import TABLES, Table
 
+
 TEMPLATES = "templates"
 
 
@@ -46,12 +47,12 @@ class CellDetail:
     notes: list[str] = field(default_factory=list)
 
 
-def render_page(tables: list[Table], rows: list[Row], figure_notes: list[str], resamples: int, seed: int) -> str:
+def render_page(tables: list[Table], rows: list[Row], figure_notes: list[str]) -> str:
     anchors = Anchors()
     colour = figures.colours(r.label for r in rows)
     tasks = task_sections(tables, anchors, colour)
     context = {
-        "n_rows": len(rows), "resamples": resamples, "seed": seed,
+        "n_rows": len(rows), "statistics": render.STATISTICS,
         "synthetic": any(r.synthetic for r in rows), "random": any(r.random_weights is True for r in rows),
         "legend": legend(tables),
         "tables": [table_view(t, anchors) for t in tables],
@@ -200,7 +201,7 @@ def task_sections(tables: list[Table], anchors: Anchors, colour: dict[str, str])
         layers = figures.task_layer_weights(task_rows, colour)
         sections.append({
             "id": prefix, "title": title,
-            "scores": figures.svg(score, f"{prefix}-scores", f"{title}: test scores with 95% intervals"),
+            "scores": figures.svg(score, f"{prefix}-scores", f"{title}: test scores with 95% intervals or per-cluster ranges"),
             "layers": None if layers is None else figures.svg(layers, f"{prefix}-layers",
                                                                  f"{title}: learned layer weights, ratio to uniform"),
             "without_layers": sorted({r.label for r in task_rows if not r.layer_weights}),

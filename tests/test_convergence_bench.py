@@ -67,7 +67,7 @@ def test_a_head_stopped_while_still_learning_is_marked_in_its_row_the_summary_an
         assert set(row["probe"]["metrics"]) == set(row["metrics"]) - {"loss"}  # every row carries its probe
     summary = (short / "stdout.txt").read_text()
     assert "° 3 of 3 cells had not converged" in summary
-    make_leaderboard([short / "cells"], tmp_path / "board-short", resamples=100)
+    make_leaderboard([short / "cells"], tmp_path / "board-short")
     md = (tmp_path / "board-short" / "table2.md").read_text()
     assert "°" in next(line for line in md.splitlines() if "| log-mel" in line)
     assert "° the head had NOT CONVERGED" in md
@@ -78,7 +78,7 @@ def test_a_head_stopped_while_still_learning_is_marked_in_its_row_the_summary_an
     for cell, row in rows(trained).items():
         assert row["convergence"]["converged"] is True, (cell, row["convergence"])
         assert row["training"]["stopped"] == "patience" and row["training"]["steps_trained"] < 1000
-    make_leaderboard([trained / "cells"], tmp_path / "board-trained", resamples=100)
+    make_leaderboard([trained / "cells"], tmp_path / "board-trained")
     md = (tmp_path / "board-trained" / "table2.md").read_text()
     assert "°" not in next(line for line in md.splitlines() if "| log-mel" in line)
     assert "NOT CONVERGED" not in md

@@ -71,7 +71,7 @@ def test_the_leaderboard_writes_the_emobox_table_and_published_numbers_beside_ou
                          "emobox/ravdess,wavlm,macro_f1,70.5,EmoBox intra-corpus\n"
                          "emobox/cremad,wavlm,unweighted_accuracy,75.0,EmoBox intra-corpus\n")
     out = tmp_path / "board"
-    text, written = make_leaderboard([tmp_path / "rows"], out, resamples=100, published=published)
+    text, written = make_leaderboard([tmp_path / "rows"], out, published=published)
     assert (out / "table_emobox.md").is_file() and (out / "table_emobox.csv").is_file() and (out / "index.html").is_file()
     assert "emobox: 2 corpora" in text and "Table II: classification: not made" in text
     assert "Published numbers beside ours" in text
@@ -84,7 +84,7 @@ def test_the_leaderboard_writes_the_emobox_table_and_published_numbers_beside_ou
     assert emodb.split(",")[3:5] == ["85.0", f"{round(ours, 2)}"]
     assert next(line for line in beside if line.startswith("emobox/cremad")).split(",")[4] == ""  # no rows of ours
     # A later run without the file removes what the earlier one wrote.
-    make_leaderboard([tmp_path / "rows"], out, resamples=100)
+    make_leaderboard([tmp_path / "rows"], out)
     assert not (out / "published.md").exists()
 
 
@@ -93,8 +93,8 @@ def test_a_published_file_without_the_columns_is_refused_naming_them(tmp_path):
     bad = tmp_path / "bad.csv"
     bad.write_text("dataset,model,ua\nemodb,wavlm,85\n")
     with pytest.raises(LeaderboardError, match="lacks the column"):
-        make_leaderboard([tmp_path / "rows"], tmp_path / "board", resamples=100, published=bad)
+        make_leaderboard([tmp_path / "rows"], tmp_path / "board", published=bad)
     done = subprocess.run([sys.executable, "-m", "care_superb.cli", "leaderboard", str(tmp_path / "rows"), "--out",
-                           str(tmp_path / "b2"), "--resamples", "100", "--published", str(bad)],
+                           str(tmp_path / "b2"), "--published", str(bad)],
                           capture_output=True, text=True)
     assert done.returncode == 2 and "task,upstream,metric,value" in done.stderr

@@ -201,7 +201,7 @@ def test_a_head_that_had_not_converged_and_one_below_its_probe_are_marked_in_eve
                                    "dev_best_step": 500, "steps_trained": 500},
                       probe={"metrics": {"weighted_f1": probe_f1, "accuracy": probe_f1}})
     out = tmp_path / "out"
-    make_leaderboard([rows], out, resamples=100)
+    make_leaderboard([rows], out)
     md, tex = (out / "table2.md").read_text(), (out / "table2.tex").read_text()
     assert "°↓" in next(line for line in md.splitlines() if "| whisper" in line)
     assert "°" not in next(line for line in md.splitlines() if "| logmel" in line)
