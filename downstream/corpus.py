@@ -58,10 +58,11 @@ class Excluded:
 class Parsed:
     utterances: list[Utterance]
     excluded: list[Excluded] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # defects handled without leaving anything out
     # Utterances kept although a check flagged them (EmoBox's ``on_mismatch: warn``: a duration that
     # differs from the manifest's); counted by reason in the result row beside the exclusions.
+    # After ``notes``: corpus modules pass (utterances, excluded, notes) positionally.
     flagged: list[Excluded] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)  # defects handled without leaving anything out
     partition: str | None = None  # which of the corpus's published splits ``Utterance.split`` follows
     # What ``Utterance.resampling_unit`` is, in words ("speaker", "dialogue", "video", ...): utterances
     # of one speaker, dialogue or video share errors, so intervals resample these (result rows say which).

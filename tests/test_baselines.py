@@ -136,11 +136,14 @@ def test_every_baseline_builds_loads_and_runs_with_the_network_cut(tmp_path):
         from care_superb.upstream import hub_entries
         from care_superb.upstream.baselines import baseline_init
         entries = hub_entries()
+        # asr_text transcribes in its task's language; outside a task a -g file names it
+        open({str(tmp_path)!r} + "/en.yaml", "w").write("language: en\\n")
+        settings = {{"asr_text": {{"model_config": {str(tmp_path)!r} + "/en.yaml"}}}}
         for family, name in (("emotion2vec", "emotion2vec_local"), ("sonar", "sonar_local"), ("hubert", "hf_speech"),
                              ("whisper", "whisper_local"), ("asr_text", "asr_text")):
             path = baseline_init(family, "tiny", {str(tmp_path)!r} + "/" + family)
             with torch.no_grad():
-                states = entries[name](ckpt=str(path))([torch.randn(16000)])["hidden_states"]
+                states = entries[name](ckpt=str(path), **settings.get(name, {{}}))([torch.randn(16000)])["hidden_states"]
             print(name, len(states))
         print("attempts", len(attempts))
     """)
