@@ -16,7 +16,8 @@ costs some, so a loaded run over-states). The wall seconds and the machine's loa
 beside them; the quiet wall time is *estimated* as CPU / the parallelism the stage is built for
 (2 processes, or 1), capped by nothing else.
 
-    python tools/demo_cost.py --fresh     # deletes data/synthetic and the demo's result/ folders first
+    python tools/demo_cost.py --fresh          # deletes data/synthetic and the demo's result/ folders first
+    python tools/demo_cost.py --references     # only the references: what the README's figures scale by
 """
 from __future__ import annotations
 
@@ -157,7 +158,13 @@ def main() -> None:
     parser.add_argument("--fresh", action="store_true", help=f"delete the demo's outputs first: {', '.join(DEMO_OUTPUTS)}")
     parser.add_argument("--log", default="result/demo_cost.log", help="the demo's output; beside it "
                         "<log>.json: the stages measured so far")
+    parser.add_argument("--references", action="store_true",
+                        help="only time the two references on this machine (a few seconds), run no demo")
     args = parser.parse_args()
+    if args.references:
+        ref = references()
+        print(f"python reference {ref['python']:.2f} s, torch reference {ref['torch']:.2f} s (CPU, median of 5)")
+        return
     present = [d for d in DEMO_OUTPUTS if (REPO / d).exists()]
     if present and not args.fresh:
         raise SystemExit(f"the demo's outputs exist ({', '.join(present)}): it would resume, not run from "
