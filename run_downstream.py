@@ -2,7 +2,9 @@
 """s3prl's own ``run_downstream.py`` with care-superb plugged in: same flags, same runner.
 
 Run it from the repository root, as in s3prl, so that ``./downstream/<task>/config.yaml`` is found.
-One convenience: without ``--device``, a machine with no CUDA runs on the CPU instead of failing.
+Two additions: a config whose ``schedule`` is converge (downstream/schedule.py) stops on dev,
+which s3prl's Runner cannot do itself, so the expert's stop is caught here; and without
+``--device``, a machine with no CUDA runs on the CPU instead of failing.
 """
 import sys
 
@@ -18,6 +20,11 @@ if __name__ == "__main__":
     plug()  # registers our upstreams and tasks with s3prl
     from s3prl.run_downstream import main
 
+    from care_superb.downstream.schedule import EarlyStop
+
     if "--device" not in sys.argv and not torch.cuda.is_available():
         sys.argv += ["--device", "cpu"]
-    main()
+    try:
+        main()
+    except EarlyStop as stop:  # the converge schedule stopped on dev: training is done
+        print(f"[run_downstream] {stop}")

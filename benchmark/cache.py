@@ -96,18 +96,21 @@ def utterance_id(file_hash: str, start, end, audio: dict) -> str:
 
 @dataclass(frozen=True)
 class Unit:
-    """One upstream with one checkpoint and one normalisation setting: one cache folder."""
+    """One upstream with one checkpoint and one normalisation setting: one cache folder. For an
+    upstream whose features depend on the task's language (asr_text), one per language too."""
     name: str
     ckpt: str | None
     model_config: str | None
     normalize: bool
+    language: str | None = None  # the task's, for the upstreams that read it (registry.task_language_readers)
 
     def key(self, hashes: FileHashes) -> dict:
         from care_superb.benchmark.code_key import code_key
 
         return {"name": self.name, "ckpt_sha256": tree_hash(self.ckpt, hashes),
                 "model_config_sha256": tree_hash(self.model_config, hashes) if self.model_config else None,
-                "normalize": self.normalize, "feature_selection": "hidden_states", "code": code_key(self.name)}
+                "normalize": self.normalize, "feature_selection": "hidden_states", "code": code_key(self.name),
+                **({"language": self.language} if self.language else {})}  # others keep their folders
 
     def folder(self, root: Path, hashes: FileHashes) -> Path:
         digest = hashlib.sha256(json.dumps(self.key(hashes), sort_keys=True).encode()).hexdigest()[:16]
@@ -115,19 +118,26 @@ class Unit:
 
 
 # -- shards ------------------------------------------------------------------------------------
-def _checksum(pooled: torch.Tensor, ints: torch.Tensor, uids: list[str]) -> str:
+def _checksum(pooled: torch.Tensor, ints: torch.Tensor, uids: list[str], transcripts: list[str] | None = None) -> str:
     digest = hashlib.sha256()
     digest.update(pooled.contiguous().numpy().tobytes())
     digest.update(ints.contiguous().numpy().tobytes())
     digest.update("\n".join(uids).encode())
+    if transcripts is not None:
+        digest.update(json.dumps(transcripts).encode())
     return digest.hexdigest()
 
 
-def write_shard(folder: Path, tag: str, uids: list[str], pooled: torch.Tensor, counts: torch.Tensor) -> Path:
-    """``pooled``: N x L x D float32; ``counts``: N x 4 int64 (frames, kept, expected, samples)."""
+def write_shard(folder: Path, tag: str, uids: list[str], pooled: torch.Tensor, counts: torch.Tensor,
+                transcripts: list[str] | None = None) -> Path:
+    """``pooled``: N x L x D float32; ``counts``: N x 4 int64 (frames, kept, expected, samples);
+    ``transcripts``: what an upstream that reads words heard in each utterance (asr_text), so that
+    a cell's row can count its empty ones."""
     payload = {"format": SHARD_FORMAT, "version": SHARD_VERSION, "uids": list(uids),
                "pooled": pooled.contiguous(), "counts": counts.contiguous(),
-               "checksum": _checksum(pooled, counts, uids)}
+               "checksum": _checksum(pooled, counts, uids, transcripts)}
+    if transcripts is not None:
+        payload["transcripts"] = list(transcripts)
     final = folder / f"shard-{tag}-n{len(uids)}.pt"
     tmp = folder / f".{final.name}.{os.getpid()}.tmp"
     torch.save(payload, tmp)
@@ -145,7 +155,8 @@ def read_shard(path: Path, verify: bool = True) -> dict:
         raise CacheError(f"{path}: not a care-superb feature shard")
     if payload.get("version") != SHARD_VERSION:
         raise CacheError(f"{path}: shard version {payload.get('version')}, this care-superb reads {SHARD_VERSION}")
-    if verify and _checksum(payload["pooled"], payload["counts"], payload["uids"]) != payload["checksum"]:
+    if verify and _checksum(payload["pooled"], payload["counts"], payload["uids"],
+                            payload.get("transcripts")) != payload["checksum"]:
         raise CacheError(f"{path}: cache shard fails its checksum (corrupted on disk)")
     return payload
 
@@ -200,7 +211,7 @@ class Store:
         or time, is an error); without it, every shard's list is read and the shards used are
         checked."""
         wanted = set(uids)
-        rows: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
+        rows: dict[str, tuple[torch.Tensor, torch.Tensor, str | None]] = {}
         index = self._index()
         if index is not None and wanted <= {uid for entry in index.values() for uid in entry["uids"]}:
             holding = [(self.folder / name, entry) for name, entry in index.items() if not wanted.isdisjoint(entry["uids"])]
@@ -219,15 +230,17 @@ class Store:
             except CacheError as err:
                 raise CacheError(f"{err}. Run `care-superb bench` again: it detects the bad shard and "
                                  f"extracts its utterances again") from err
+            transcripts = payload.get("transcripts") or [None] * len(payload["uids"])
             for i, uid in enumerate(payload["uids"]):
                 if uid in wanted and uid not in rows:
-                    rows[uid] = (payload["pooled"][i], payload["counts"][i])
+                    rows[uid] = (payload["pooled"][i], payload["counts"][i], transcripts[i])
         missing = [u for u in uids if u not in rows]
         if missing:
             raise CacheError(f"{self.folder}: {len(missing)} of {len(set(uids))} utterances are not in the cache; "
                              f"run `care-superb bench` on the benchmark file to extract them (the corpus changed?)")
         order = list(dict.fromkeys(uids))
-        return Table(order, torch.stack([rows[u][0] for u in order]), torch.stack([rows[u][1] for u in order]))
+        return Table(order, torch.stack([rows[u][0] for u in order]), torch.stack([rows[u][1] for u in order]),
+                     [rows[u][2] for u in order])
 
     def _index(self) -> dict | None:
         try:
@@ -247,10 +260,12 @@ class Store:
 
 @dataclass
 class Table:
-    """Cached entries in memory: ``pooled`` N x L x D; ``counts`` N x 4 (frames, kept, expected, samples)."""
+    """Cached entries in memory: ``pooled`` N x L x D; ``counts`` N x 4 (frames, kept, expected, samples);
+    ``transcripts``: each one's, where the upstream heard words (else None)."""
     uids: list[str]
     pooled: torch.Tensor
     counts: torch.Tensor
+    transcripts: list[str | None] | None = None
 
     def __post_init__(self):
         self.row = {uid: i for i, uid in enumerate(self.uids)}

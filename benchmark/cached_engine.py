@@ -132,6 +132,14 @@ def _runner_class():
             return self._init_model(model=model, name="Featurizer", trainable=True,
                                     interfaces=["output_dim", "downsample_rate"])
 
+        def train(self):
+            from care_superb.downstream.schedule import EarlyStop
+
+            try:
+                super().train()
+            except EarlyStop:  # the converge schedule's stop on dev (the expert saved everything first)
+                pass
+
         def _get_downstream(self):
             entry = super()._get_downstream()
             expert = entry.model
@@ -142,10 +150,21 @@ def _runner_class():
             table = self.store.load(list(uids.values()))
             self.upstream.model.table = table
             rows = {k: table.row[uid] for k, uid in uids.items()}
+            self.rows = rows  # for the probe (probe.py)
             expert.items = lambda utts, targets, audio_: CachedItems(rows, utts, targets, audio_)
             # The row's engine, provenance (recorded when the cache was filled) and command; kept
             # out of s3prl's args, which its checkpoints save.
-            expert.args.update(engine="cached", upstream_provenance=self.meta.get("provenance"), command=self.command)
+            provenance = dict(self.meta.get("provenance") or {})
+            if table.transcripts is not None and None not in table.transcripts:  # an upstream that heard words
+                from care_superb.upstream.asr_text.expert import empty_transcripts
+
+                # Over the cell's own utterances (the filling jobs each saw only a share), and per split.
+                heard = {k: table.transcripts[table.row[uid]] for k, uid in uids.items()}
+                provenance["empty_transcripts"] = {
+                    **empty_transcripts(list(heard.values())),
+                    "by_split": {name: empty_transcripts([heard[(u.key, str(u.path), u.start, u.end)] for u in split])
+                                 for name, split in expert.splits.items()}}
+            expert.args.update(engine="cached", upstream_provenance=provenance or None, command=self.command)
             return entry
 
     return CachedRunner
@@ -196,14 +215,25 @@ def train_argv(name: str, ckpt, model_config, task: str, config_path: Path, expd
     return argv
 
 
-def run(train: list[str], expdir: Path, store: Store, hashes: FileHashes, command: str, device: str) -> Path:
-    """Train as ``run_downstream.py TRAIN`` would, then ``-m evaluate -e dev-best.ckpt``; the row's path."""
+def run(train: list[str], expdir: Path, store: Store, hashes: FileHashes, command: str, device: str,
+        evaluate: bool = True) -> Path:
+    """Train as ``run_downstream.py TRAIN`` would, then (``evaluate``) write the cell's linear probe
+    (``probe.json``, from the same cached features) and ``-m evaluate -e dev-best.ckpt``; the row's
+    path. Without ``evaluate`` (a learning-rate search run) the test split is never read."""
+    from care_superb.benchmark import probe
+    from care_superb.downstream import results
+
     CachedRunner = _runner_class()
     args, config = s3prl_args(train)
     seed_everything(args.seed)
     CachedRunner(args, config, store, hashes, command).train()
+    if not evaluate:
+        return Path(expdir) / "dev-best.json"
     best = Path(expdir) / "dev-best.ckpt"
     args, config = s3prl_args(["-m", "evaluate", "-e", str(best), "--device", device])
     seed_everything(args.seed)
-    CachedRunner(args, config, store, hashes, command).evaluate()
+    runner = CachedRunner(args, config, store, hashes, command)
+    record = probe.for_cell(runner.downstream.model, runner.upstream.model.table, runner.rows, store.folder)
+    results.write_json(Path(expdir) / "probe.json", record)
+    runner.evaluate()  # seeds itself again before it reads the test split
     return Path(expdir) / "result-test-dev-best.json"

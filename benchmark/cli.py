@@ -39,6 +39,8 @@ def run(args) -> int:
             cells = expand(build_random(bench))
             todo, _ = plan(bench, cells, args.retry_failed)
             print(f"{args.file}: valid; {len(cells)} cells, {len(todo)} to run")
+            for task, cell in {c.task: c for c in cells}.items():
+                print(f"  {task}: schedule {describe(cell.config)}")
             return 0
         from care_superb.benchmark.run import run_benchmark
 
@@ -50,6 +52,19 @@ def run(args) -> int:
         print("care-superb bench: interrupted; finished cells and cached features are kept, run the same "
               "command to resume", file=sys.stderr)
         return 130
+
+
+def describe(config: dict) -> str:
+    """A cell config's resolved schedule in words (downstream/schedule.py)."""
+    from care_superb.downstream.schedule import RELATIVE_PATIENCE
+
+    plan, runner = config["schedule"], config.get("runner") or {}
+    if plan["name"] == "paper":
+        return f"paper: {runner.get('total_steps')} steps at lr {config['optimizer']['lr']:g}"
+    return (f"converge: lr chosen on dev from {', '.join(f'{v:g}' for v in plan['lr_grid'])}; early stop after "
+            f"max({plan['patience_steps']}, {RELATIVE_PATIENCE:.0%} of the last better dev score's step) steps without a "
+            f"better one; at most "
+            f"{plan['max_steps']} steps")
 
 
 def _interrupt(signum, frame):

@@ -96,7 +96,9 @@ class Extractor:
         if problems:
             raise CacheError(problems[0])
         entry = getattr(s3prl.hub, self.unit.name)
-        self.upstream = entry(ckpt=self.unit.ckpt, model_config=self.unit.model_config, refresh=False).to(self.device)
+        told = {"language": self.unit.language} if self.unit.language else {}  # the task's (asr_text)
+        self.upstream = entry(ckpt=self.unit.ckpt, model_config=self.unit.model_config, refresh=False,
+                              **told).to(self.device)
         self.upstream.eval()
         self.provenance = loaded_upstream(self.unit.name)
         self.featurizer = Featurizer(self.upstream, feature_selection="hidden_states", upstream_device=self.device,
@@ -148,21 +150,24 @@ class Buffer:
 
     def __init__(self, store: Store, shard_size: int):
         self.store, self.shard_size, self.tag, self.written = store, shard_size, store.new_tag(), 0
-        self.uids, self.pooled, self.counts = [], [], []
+        self.uids, self.pooled, self.counts, self.transcripts = [], [], [], []
 
-    def add(self, uids: list[str], pooled: torch.Tensor, counts: list[list[int]]) -> None:
+    def add(self, uids: list[str], pooled: torch.Tensor, counts: list[list[int]],
+            transcripts: list[str] | None = None) -> None:
         self.uids += uids
         self.pooled.append(pooled)
         self.counts += counts
+        self.transcripts += transcripts or [None] * len(uids)
         if len(self.uids) >= self.shard_size:
             self.flush()
 
     def flush(self) -> None:
         if self.uids:
+            heard = None if None in self.transcripts else self.transcripts
             write_shard(self.store.folder, f"{self.tag}-{self.written:05d}", self.uids, torch.cat(self.pooled),
-                        torch.tensor(self.counts))
+                        torch.tensor(self.counts), heard)
             self.written += 1
-            self.uids, self.pooled, self.counts = [], [], []
+            self.uids, self.pooled, self.counts, self.transcripts = [], [], [], []
 
 
 class Report:
@@ -216,15 +221,18 @@ def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], sh
                 if unit not in extractors:
                     extractors[unit] = Extractor(unit, device)
                 buffers[unit] = Buffer(Store(Path(folder)), shard_size)
-                buffers[unit].store.write_meta(extractors[unit].meta())
                 stats[unit] = {"unit": unit.name, "utterances": 0, "forwards": 0, "audio_seconds": 0.0,
                                "forward_seconds": 0.0}
             group = [wavs[i] for i in indices]
             t0 = time.perf_counter()
             stacked = extractors[unit].states(group)
             stats[unit]["forward_seconds"] += time.perf_counter() - t0
+            if not stats[unit]["forwards"]:  # after a forward: the provenance then says how it ran (asr_text's decoding)
+                buffers[unit].store.write_meta(extractors[unit].meta())
             vectors, counts = extractors[unit].pool(stacked, [len(w) for w in group])
-            buffers[unit].add([batch[i].uid for i in indices], vectors, counts)
+            # What an upstream that reads words heard (asr_text's last_transcripts), kept beside the vectors.
+            heard = getattr(extractors[unit].upstream, "last_transcripts", None)
+            buffers[unit].add([batch[i].uid for i in indices], vectors, counts, heard)
             stats[unit]["utterances"] += len(indices)
             stats[unit]["forwards"] += 1
             stats[unit]["audio_seconds"] += sum(len(w) for w in group) / batch[0].audio[0]

@@ -3,6 +3,7 @@ the cells. Kept free of module-level torch imports so that the thread count is s
 from __future__ import annotations
 
 import fcntl
+import json
 import os
 import time
 import traceback
@@ -76,24 +77,76 @@ def run_cells(share: list, info: dict, settings: dict) -> list[dict]:
 
 
 def run_cell(cell, settings: dict) -> Path:
+    """The cell's training and evaluation; under the converge schedule its learning rate is chosen
+    first, on dev (``search_lr``)."""
+    from care_superb.benchmark.cells import CONFIG
+
+    plan = cell.config.get("schedule") or {"name": "paper"}
+    if plan["name"] == "converge":
+        import yaml
+
+        from care_superb.downstream.schedule import with_lr
+
+        lr = search_lr(cell, settings, plan)
+        (cell.path / CONFIG).write_text(yaml.safe_dump(with_lr(cell.config, lr), sort_keys=False))
+    row = train_and_evaluate(cell, settings, cell.path, evaluate=True)
+    if not row.is_file():
+        raise RuntimeError(f"the evaluation wrote no result row at {row}")
+    return row
+
+
+def train_and_evaluate(cell, settings: dict, expdir: Path, evaluate: bool) -> Path:
+    """One s3prl training of the cell's task in ``expdir`` (its ``bench-config.yaml``) by the
+    benchmark's engine; with ``evaluate``, dev-best on test. What it wrote last."""
     from care_superb.benchmark.cached_engine import train_argv
     from care_superb.benchmark.cells import CONFIG
 
     up = cell.upstream
-    argv = train_argv(up.name, up.ckpt, up.model_config, cell.task, cell.path / CONFIG, cell.path, cell.seed,
+    argv = train_argv(up.name, up.ckpt, up.model_config, cell.task, expdir / CONFIG, expdir, cell.seed,
                       settings["normalize"], settings["device"])
     if settings["engine"] == "s3prl":
         from care_superb.benchmark import s3prl_engine
 
-        row = s3prl_engine.run(argv, cell.path, settings["device"], settings["threads"])
-    else:
-        from care_superb.benchmark import cached_engine
-        from care_superb.benchmark.cache import FileHashes, Store
+        return s3prl_engine.run(argv, expdir, settings["device"], settings["threads"], evaluate=evaluate)
+    from care_superb.benchmark import cached_engine
+    from care_superb.benchmark.cache import FileHashes, Store
 
-        store = Store(Path(settings["stores"][cell.id]))
-        command = f"care-superb bench {settings['file']} (cell {cell.id}, engine cached)"
-        row = cached_engine.run(argv, cell.path, store, FileHashes(Path(settings["cache"])), command,
-                                settings["device"])
-    if not row.is_file():
-        raise RuntimeError(f"the evaluation wrote no result row at {row}")
-    return row
+    store = Store(Path(settings["stores"][cell.id]))
+    command = f"care-superb bench {settings['file']} (cell {cell.id}, engine cached)"
+    return cached_engine.run(argv, expdir, store, FileHashes(Path(settings["cache"])), command, settings["device"],
+                             evaluate=evaluate)
+
+
+def search_lr(cell, settings: dict, plan: dict) -> float:
+    """The converge schedule's learning rate: one training per rate of the grid in
+    ``<cell>/lr-search/lr-<rate>/``, each stopped on dev or at the cap, never evaluated on test; the
+    rate of the best dev score (``schedule.choose``). Writes ``<cell>/lr-search.json``, which the
+    row copies; the runs' checkpoints are removed (their curves and dev-best records stay)."""
+    import yaml
+
+    from care_superb.benchmark.cells import CONFIG
+    from care_superb.downstream import convergence, results
+    from care_superb.downstream.registry import TASKS
+    from care_superb.downstream.schedule import choose, with_lr
+
+    objective = TASKS[cell.task].objective(**(cell.config["downstream_expert"].get("objective") or {}))
+    runs = []
+    for lr in plan["lr_grid"]:
+        folder = cell.path / "lr-search" / f"lr-{lr:g}"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CONFIG).write_text(yaml.safe_dump(with_lr(cell.config, lr), sort_keys=False))
+        train_and_evaluate(cell, settings, folder, evaluate=False)
+        best = json.loads((folder / "dev-best.json").read_text())
+        curve = convergence.read_curve(folder)
+        stop = curve.get("stop")
+        runs.append({"lr": lr, "dev_score": best["metrics"][objective.selection], "dev_loss": best["metrics"]["loss"],
+                     "dev_best_step": best["step"], "steps_trained": stop["step"] if stop else plan["max_steps"],
+                     "stopped": stop["reason"] if stop else "max_steps"})
+        for ckpt in folder.glob("*.ckpt"):
+            ckpt.unlink()
+    chosen = choose(runs)
+    results.write_json(cell.path / "lr-search.json", {"metric": f"dev {objective.selection}", "runs": runs,
+                                                     "chosen": chosen["lr"]})
+    print(f"[bench] {cell.id}: lr {chosen['lr']:g} chosen on dev ({objective.selection} "
+          + ", ".join(f"{r['lr']:g}: {r['dev_score']:.4f}" for r in runs) + ")", flush=True)
+    return chosen["lr"]

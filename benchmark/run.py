@@ -95,7 +95,8 @@ def plan(bench: Benchmark, cells: list, retry_failed: bool) -> tuple[list, dict]
         try:
             used[cell.id] = task_utterances(cell, memo)
         except Exception as err:  # the parser's message names the corpus path and the fix
-            where = f"tasks.{cell.task}" + (f" (fold {cell.fold})" if cell.fold is not None else "")
+            where = (f"tasks.{cell.task}" + (f" ({cell.dataset})" if cell.dataset else "")
+                     + (f" (fold {cell.fold})" if cell.fold is not None else ""))
             message = f"{bench.path}: {where}: {err}"
             if message not in problems:
                 problems.append(message)
@@ -109,18 +110,22 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
     """Extract what the cache lacks for the cells to run; cell id -> its cache folder."""
     from care_superb.benchmark import jobs
     from care_superb.benchmark.extract import batches, items_for, reported
+    from care_superb.downstream.registry import TASKS
+    from care_superb.upstream.registry import task_language_readers
 
     units: dict[Unit, list] = defaultdict(list)
     stores: dict[str, str] = {}
     folders: dict[Unit, Path] = {}
+    readers = task_language_readers()  # asr_text: one unit per task language
     for cell in todo:
         up = cell.upstream
-        unit = Unit(up.name, up.ckpt, up.model_config, bench.normalize)
+        datarc = cell.config["downstream_expert"]["datarc"]
+        language = TASKS[cell.task].language(datarc) if up.name in readers else None
+        unit = Unit(up.name, up.ckpt, up.model_config, bench.normalize, language)
         if unit not in folders:
             folders[unit] = unit.folder(bench.cache, hashes)
         stores[cell.id] = str(folders[unit])
-        audio = cell.config["downstream_expert"]["datarc"]
-        units[unit] += items_for(used[cell.id], audio, hashes)
+        units[unit] += items_for(used[cell.id], datarc, hashes)
     hashes.save()
 
     # Batches over what any unit lacks, so that each audio file is read once for all of them.

@@ -19,13 +19,19 @@ class CellFailed(RuntimeError):
     pass
 
 
-def run(train: list[str], expdir: Path, device: str, threads: int) -> Path:
+def run(train: list[str], expdir: Path, device: str, threads: int, evaluate: bool = True) -> Path:
+    """The training, then (``evaluate``) the evaluation of dev-best on test; the row's path. A run of
+    the converge schedule stops on dev in run_downstream.py (schedule.EarlyStop); without
+    ``evaluate`` (a learning-rate search run) the test split is never read. The s3prl engine has no
+    cache, so its rows carry no linear probe."""
     if not ENTRY.is_file():
         raise CellFailed(f"{ENTRY} is missing: the s3prl engine runs the repository's run_downstream.py "
                          f"(install care-superb editable from its checkout)")
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads)}
     log = Path(expdir) / "bench-log.txt"
-    for argv in (train, ["-m", "evaluate", "-e", str(Path(expdir) / "dev-best.ckpt"), "--device", device]):
+    evaluation = ["-m", "evaluate", "-e", str(Path(expdir) / "dev-best.ckpt"), "--device", device]
+    runs = [train, evaluation] if evaluate else [train]
+    for argv in runs:
         with open(log, "a") as out:
             out.write(f"$ python run_downstream.py {' '.join(argv)}\n")
             out.flush()
@@ -34,4 +40,4 @@ def run(train: list[str], expdir: Path, device: str, threads: int) -> Path:
         if code != 0:
             tail = "".join(log.read_text().splitlines(keepends=True)[-15:])
             raise CellFailed(f"run_downstream.py {argv[1]} exited with {code}; the end of {log}:\n{tail}")
-    return Path(expdir) / "result-test-dev-best.json"
+    return Path(expdir) / ("result-test-dev-best.json" if evaluate else "dev-best.json")

@@ -18,6 +18,7 @@ from pathlib import Path
 import yaml
 
 from care_superb.downstream.comparability import UPSTREAM_MAY_NOT_SET
+from care_superb.downstream.schedule import check as check_schedule
 
 ENGINES = ("cached", "s3prl")
 CATEGORIES = ("base", "large")
@@ -33,7 +34,8 @@ TOP_KEYS = {
     "seeds": "training seeds, s3prl's --seed (default [1337], s3prl's default)",
     "normalize": "s3prl's --upstream_feature_normalize for every upstream (default false)",
     "device": "cpu or cuda (default: cuda when available)",
-    "downstream": "overrides of every task's config.yaml (runner, optimizer, downstream_expert, ...)",
+    "downstream": "overrides of every task's config.yaml (runner, optimizer, downstream_expert, ...) and the "
+                  "schedule: paper or converge (default converge; downstream/schedule.py)",
     "upstreams": "the upstreams to compare (a list)",
     "tasks": "the tasks, each with its corpus (a mapping task -> settings)",
     "executor": "how cells run: kind local (default) or slurm, and its settings",
@@ -52,10 +54,12 @@ UPSTREAM_TASK_KEYS = ("ckpt", "random", "model_config")
 TASK_KEYS = {
     "root": "the corpus root (datarc.root)",
     "folds": "values of datarc.fold, one cell each (IEMOCAP 1-5, MSP-IMPROV 0-11)",
+    "datasets": "values of datarc.dataset for a task over several corpora (emobox): a list, each run on the "
+                "folds given, or a mapping corpus -> its folds (e.g. {emodb: [1, 2, 3, 4, 5], ravdess: [1]})",
     "split_seeds": "values of datarc.split_seed, one cell each (CARE's several random splits: 0, 1, 2)",
     "splits": "split_seeds' earlier name (read with a message)",
     "datarc": "other datarc overrides (e.g. MELD's {corpus: {cache: DIR}})",
-    "downstream": "overrides of this task's config for every upstream",
+    "downstream": "overrides of this task's config for every upstream (schedule included)",
 }
 RANDOM_KEYS = ("family", "size", "seed")
 EXECUTOR_KEYS = {
@@ -116,6 +120,11 @@ class TaskEntry:
     split_seeds: list
     datarc: dict
     downstream: dict
+    datasets: dict = field(default_factory=lambda: {None: None})  # corpus -> its folds (None: ``folds``)
+
+    def test_sets(self) -> list[tuple]:
+        """(dataset, fold) of every cell's test set, in the file's order."""
+        return [(dataset, fold) for dataset, folds in self.datasets.items() for fold in (folds or self.folds)]
 
 
 @dataclass
@@ -215,8 +224,10 @@ def _parse(path: Path, data: dict, problems: list[str], engine_override: str | N
         problems.append("downstream: expected a mapping of config overrides (e.g. {runner: {total_steps: 1000}})")
         downstream = {}
 
+    problems += check_schedule(downstream.get("schedule"), "downstream")
     tasks = _parse_tasks(data.get("tasks"), TASKS, problems)
     task_names = {t.name for t in tasks}
+    problems += lr_under_converge(downstream, tasks)
     upstreams = _parse_upstreams(data.get("upstreams"), task_names, problems)
     executor = _parse_executor(data.get("executor") or {}, problems)
     extraction = data.get("extraction") or {}
@@ -260,13 +271,54 @@ def _parse_tasks(given, known: dict, problems: list[str]) -> list[TaskEntry]:
             if not isinstance(values, list) or not values:
                 problems.append(f"tasks.{name}.{key}: expected a non-empty list, got {values!r}")
         datarc = entry.get("datarc") or {}
-        for key, where in (("fold", "folds"), ("split_seed", "split_seeds"), ("split", "split_seeds"), ("root", "root")):
+        datasets = _parse_datasets(name, entry.get("datasets"), known[name], problems)
+        for key, where in (("fold", "folds"), ("split_seed", "split_seeds"), ("split", "split_seeds"), ("root", "root"),
+                           ("dataset", "datasets")):
             if key in datarc:
                 problems.append(f"tasks.{name}.datarc.{key}: set it with tasks.{name}.{where}")
+        problems += check_schedule((entry.get("downstream") or {}).get("schedule"), f"tasks.{name}.downstream")
         tasks.append(TaskEntry(name, _abs(entry.get("root")), list(folds) if isinstance(folds, list) else [None],
                                list(seeds) if isinstance(seeds, list) else [None], dict(datarc),
-                               dict(entry.get("downstream") or {})))
+                               dict(entry.get("downstream") or {}), datasets))
     return tasks
+
+
+def _parse_datasets(name: str, given, task, problems: list[str]) -> dict:
+    """``tasks.<name>.datasets``: corpus -> its folds (None: the task's ``folds``)."""
+    if given is None:
+        return {None: None}
+    if "dataset" not in getattr(task.corpus, "DATARC", ()):
+        problems.append(f"tasks.{name}.datasets: {name} reads one corpus; datasets is for a task over several "
+                        f"(e.g. emobox)")
+        return {None: None}
+    if isinstance(given, list) and given and all(isinstance(d, str) for d in given):
+        chosen = {d: None for d in given}
+    elif isinstance(given, dict) and given and all(v is None or (isinstance(v, list) and v) for v in given.values()):
+        chosen = {str(d): (list(v) if v else None) for d, v in given.items()}
+    else:
+        problems.append(f"tasks.{name}.datasets: expected a list of corpora or a mapping corpus -> list of folds, "
+                        f"got {given!r}")
+        return {None: None}
+    if len(chosen) != (len(given) if isinstance(given, list) else len(chosen)):
+        problems.append(f"tasks.{name}.datasets: {given} names a corpus twice")
+    return chosen
+
+
+def lr_under_converge(downstream: dict, tasks: list[TaskEntry]) -> list[str]:
+    """A learning rate set where the converge schedule chooses it would silently not apply."""
+    from care_superb.downstream.schedule import DEFAULT, plan
+
+    problems = []
+    for task in tasks:
+        value = task.downstream.get("schedule", downstream.get("schedule", DEFAULT))
+        if plan({"schedule": value})["name"] != "converge":
+            continue
+        for where, given in (("downstream", downstream), (f"tasks.{task.name}.downstream", task.downstream)):
+            if "lr" in (given.get("optimizer") or {}):
+                problems.append(f"{where}.optimizer.lr: {task.name} trains with schedule converge, which chooses the "
+                                f"learning rate on dev from schedule.lr_grid; give the rates there "
+                                f"(schedule: {{name: converge, lr_grid: [...]}}) or set schedule: paper")
+    return list(dict.fromkeys(problems))
 
 
 def _parse_choice(where: str, entry: dict, name: str, problems: list[str]) -> UpstreamChoice:

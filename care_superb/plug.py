@@ -17,6 +17,7 @@ def plug() -> None:
     import s3prl.downstream
     import s3prl.hub
     import torch
+    from s3prl.downstream.runner import Runner
 
     import care_superb.downstream as our_downstream
     from care_superb.upstream import hub_entries
@@ -28,7 +29,26 @@ def plug() -> None:
     # Appended, not prepended: s3prl's own tasks keep their names (a test checks we shadow none).
     if folder not in s3prl.downstream.__path__:
         s3prl.downstream.__path__.append(folder)
+    Runner._get_downstream = _telling_the_upstream_its_task(Runner._get_downstream)
     # s3prl stores its argparse.Namespace in every checkpoint; torch >= 2.6 loads with
     # weights_only=True by default and would refuse `-e EXP/dev-best.ckpt` without this.
     torch.serialization.add_safe_globals([argparse.Namespace])
     _PLUGGED = True
+
+
+def _telling_the_upstream_its_task(get_downstream):
+    """s3prl's runner builds the upstream knowing only ``-u -k -g``; an upstream whose features
+    depend on the task (asr_text transcribes in the task's language) is told it here, once the
+    downstream is built and before any utterance is read (the Featurizer's probe reads none)."""
+    import functools
+
+    @functools.wraps(get_downstream)
+    def build(self):
+        entry = get_downstream(self)
+        upstream = getattr(self.upstream.model, "module", self.upstream.model)  # DDP wraps a trained one
+        use_task = getattr(upstream, "use_task", None)
+        if callable(use_task):
+            use_task(self.args.downstream, self.config.get("downstream_expert", {}).get("datarc"))
+        return entry
+
+    return build

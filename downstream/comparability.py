@@ -4,7 +4,9 @@ The benchmark uses it to refuse an upstream entry that would set any of it for o
 the leaderboard uses it to refuse a table whose rows of one task differ in any of it. The key is
 everything that decides a row's number except the upstream and the cell (fold, split, seed):
 
-- the head and its training: ``downstream_expert.modelrc`` and ``.objective``, the optimizer,
+- the head and its training: ``downstream_expert.modelrc`` and ``.objective``, the ``schedule``
+  (``paper`` where a row names none; under ``converge`` its learning-rate grid, patience and cap
+  take the place of ``optimizer.lr``, which the grid chooses per upstream), the optimizer,
   scheduler and SpecAugment, the runner's schedule (``total_steps``, ``eval_step``, which picks
   dev-best, gradient accumulation and clipping, the dev loaders), ``datarc.batch_size``,
   s3prl's ``--upstream_feature_normalize`` and the engine;
@@ -28,7 +30,7 @@ NOT_IN_KEY = ("downstream_expert.datarc.root", "downstream_expert.datarc.fold", 
               "downstream_expert.datarc.split",  # split_seed's earlier name
               "downstream_expert.datarc.num_workers", "downstream_expert.datarc.on_bad_audio",
               "downstream_expert.datarc.corpus.cache")
-SECTIONS = ("downstream_expert", "optimizer", "scheduler", "specaug")
+SECTIONS = ("downstream_expert", "optimizer", "scheduler", "specaug", "schedule")
 RUNNER = ("total_steps", "eval_step", "gradient_accumulate_steps", "gradient_clipping", "eval_dataloaders")
 
 # What a benchmark file's upstream entry may not name: each would set part of the key for one upstream.
@@ -48,6 +50,9 @@ def settings(config: dict, *, normalize, engine, synthetic) -> dict[str, str]:
         _flatten(runner.get(name), f"runner.{name}", flat)
     for name in NOT_IN_KEY:
         flat.pop(name, None)
+    flat.setdefault("schedule.name", json.dumps("paper"))
+    if flat["schedule.name"] == json.dumps("converge"):
+        flat.pop("optimizer.lr", None)  # chosen per upstream from schedule.lr_grid, which is in the key
     flat["upstream.normalize"] = json.dumps(bool(normalize))
     flat["engine"] = json.dumps(engine or "s3prl")
     flat["data.synthetic"] = json.dumps(bool(synthetic))

@@ -1,7 +1,9 @@
 """What a corpus parser returns, and the errors it raises.
 
 A parser module (``downstream/<corpus>/corpus.py``) has one function
-``prepare(root, **options) -> Parsed`` that only reads the corpus as its owners distribute it:
+``prepare(root, **options) -> Parsed`` that only reads the corpus as its owners distribute it
+(``root`` is the config's ``datarc.root``, ``options`` its ``datarc.corpus`` mapping, plus the
+``datarc`` settings the module names in ``DATARC``, e.g. EmoBox's ``dataset`` and ``fold``):
 the usable utterances, and every one it left out with the reason (a known defect, a label or
 file the corpus itself marks unusable), so that the count reaches the result row. Anything
 unexpected stops with a ``CorpusError`` naming the path and what was expected.
@@ -56,6 +58,9 @@ class Excluded:
 class Parsed:
     utterances: list[Utterance]
     excluded: list[Excluded] = field(default_factory=list)
+    # Utterances kept although a check flagged them (EmoBox's ``on_mismatch: warn``: a duration that
+    # differs from the manifest's); counted by reason in the result row beside the exclusions.
+    flagged: list[Excluded] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)  # defects handled without leaving anything out
     partition: str | None = None  # which of the corpus's published splits ``Utterance.split`` follows
     # What ``Utterance.resampling_unit`` is, in words ("speaker", "dialogue", "video", ...): utterances

@@ -19,7 +19,7 @@ from torch import nn
 from torch.nn.utils.rnn import pad_sequence
 from tqdm import tqdm
 
-from care_superb.downstream import results
+from care_superb.downstream import convergence, results, schedule
 from care_superb.downstream.audio import AudioError, check_audio
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, count_reasons
 from care_superb.downstream.dataset import UtteranceDataset, make_loader
@@ -37,18 +37,25 @@ class EmotionExpert(nn.Module):
         if self.task not in TASKS:
             raise ValueError(f"{type(self).__name__}.task must name a row of registry.TASKS, got {self.task!r}")
         self.spec = TASKS[self.task]
-        self.conf = downstream_expert
         self.datarc = dict(downstream_expert["datarc"])
         self.expdir = Path(expdir)
         self.args = kwargs
         drawn = task_splits(self.task, downstream_expert)
+        # The row records the objective as built (a task's classes read from the corpus included),
+        # so that the leaderboard rebuilds the same one.
+        self.conf = {**downstream_expert, "objective": drawn.objective_options} if drawn.objective_options \
+            else downstream_expert
         self.objective, parsed = drawn.objective, drawn.parsed
         self.excluded = parsed.excluded
+        self.flagged = parsed.flagged
         self.clusters = parsed.clusters
-        if parsed.excluded or parsed.notes:
+        if parsed.excluded or parsed.flagged or parsed.notes:
             results.write_json(self.expdir / "skipped.json", {
                 "task": self.task, "counts": count_reasons(parsed.excluded),
                 "excluded": [{"key": e.key, "reason": e.reason, "detail": e.detail} for e in parsed.excluded],
+                **({"flagged_counts": count_reasons(parsed.flagged),
+                    "flagged": [{"key": e.key, "reason": e.reason, "detail": e.detail} for e in parsed.flagged]}
+                   if parsed.flagged else {}),
                 "notes": parsed.notes})
         self.splits, self.split_description = drawn.splits, drawn.description
         self._record_split()
@@ -66,10 +73,17 @@ class EmotionExpert(nn.Module):
         # scores are: in float32 a score rounded down on storing beat itself at every later tie.
         self.register_buffer("best_score", torch.tensor(float("-inf"), dtype=torch.float64))
         self.register_buffer("best_loss", torch.tensor(float("inf"), dtype=torch.float64))
+        # The step of the last better dev score, for early stopping (also on resume).
+        self.register_buffer("best_step", torch.tensor(0, dtype=torch.int64))
+        # The resolved schedule (schedule.py); a config without one trains the paper's fixed schedule.
+        self.schedule = schedule.plan({"schedule": kwargs.get("schedule"), "runner": kwargs.get("runner")})
+        self.curve = convergence.read_curve(self.expdir)
 
     def _load_from_state_dict(self, state_dict, prefix, *args, **kwargs):
-        # A checkpoint written before ties were broken by loss has no best_loss: no tie-break yet.
+        # A checkpoint written before ties were broken by loss has no best_loss: no tie-break yet;
+        # one written before early stopping has no best_step.
         state_dict.setdefault(prefix + "best_loss", torch.tensor(float("inf"), dtype=torch.float64))
+        state_dict.setdefault(prefix + "best_step", torch.tensor(0, dtype=torch.int64))
         super()._load_from_state_dict(state_dict, prefix, *args, **kwargs)
 
     # -- data ---------------------------------------------------------------------------------
@@ -120,14 +134,43 @@ class EmotionExpert(nn.Module):
         # A tie goes to the lower dev loss: a coarse score (DAIC-WOZ's interview F1 over a few dev
         # interviews) is often reached first by an undertrained head and then only tied.
         best, loss = self.best_score.item(), metrics["loss"]
+        training = self.args.get("mode") == "train"
         if split == "dev" and (score > best or (score == best and loss < self.best_loss.item())):
+            if score > best:  # patience counts from the last better score, not from a tie won on loss
+                self.best_step.fill_(global_step)
             self.best_score.fill_(score)
             self.best_loss.fill_(loss)
             save_names.append("dev-best.ckpt")
             results.write_json(self.expdir / "dev-best.json", {"step": global_step, "metrics": metrics})
+        if training and split in ("train", "dev"):
+            self._record_curve(split, global_step, score, metrics["loss"])
+            if split == "dev" and schedule.stop_now(self.schedule, global_step, int(self.best_step.item())):
+                self.curve["stop"] = {"step": global_step, "reason": "patience", "best_score_step": int(self.best_step)}
+                results.write_json(self.expdir / convergence.CURVE, self.curve)
+                logger.flush()
+                tqdm.write(f"[{self.task}] early stop at step {global_step}: no better dev {self.objective.selection} "
+                           f"since step {int(self.best_step)}")
+                raise schedule.EarlyStop(f"early stop at step {global_step}")
         if split == "test" or (split == "dev" and self.args.get("mode") == "evaluate"):
             self._write_result_row(split, metrics, present, records)
         return save_names
+
+    def _record_curve(self, split: str, step: int, score: float, loss: float) -> None:
+        # A resumed run repeats the steps after its checkpoint: what a killed run logged past it goes.
+        entries = [e for e in self.curve.get(split, []) if e[0] < step]
+        self.curve[split] = entries + [[step, score, loss] if split == "dev" else [step, loss]]
+        self.curve.pop("stop", None)
+        results.write_json(self.expdir / convergence.CURVE, self.curve)
+
+    def _training_record(self) -> dict:
+        """The row's ``training``: the schedule, the learning rate trained with (and how it was chosen),
+        the steps trained and why training stopped."""
+        stop = self.curve.get("stop")
+        total = int((self.args.get("runner") or {}).get("total_steps", 0))
+        cap = "max_steps" if self.schedule["name"] == "converge" else "total_steps"
+        return {**self.schedule, "lr": (self.args.get("optimizer") or {}).get("lr"),
+                "lr_search": results.read_optional(self.expdir / "lr-search.json"),
+                "steps_trained": stop["step"] if stop else total, "stopped": stop["reason"] if stop else cap}
 
     def _write_result_row(self, split: str, metrics: dict, present: int | None, records: dict) -> None:
         ckpt = self.args.get("init_ckpt")
@@ -163,14 +206,20 @@ class EmotionExpert(nn.Module):
                 "provenance": self.args.get("upstream_provenance") or loaded_upstream(self.args.get("upstream")),
             },
             "layer_weights": results.layer_weights(ckpt),
+            "training": (training := self._training_record()),
+            "convergence": convergence.summarise(self.curve, training["steps_trained"]),
+            # A standardised linear probe on the same pooled features (benchmark/probe.py), where
+            # the cached engine wrote one: the reference the head's score is read against.
+            "probe": results.read_optional(self.expdir / "probe.json"),
             "exclusions": count_reasons(self.excluded),
+            **({"flagged": count_reasons(self.flagged)} if self.flagged else {}),  # kept, though a check flagged them
             "predictions": predictions_file.name,
             "engine": self.args.get("engine") or "s3prl",
             "downstream_checkpoint": ckpt,
             "data": results.data_provenance(self.datarc["root"]),
             "config": {"downstream_expert": self.conf, "runner": self.args.get("runner"),
                        "optimizer": self.args.get("optimizer"),
-                       **{k: self.args[k] for k in ("scheduler", "specaug") if self.args.get(k)}},
+                       **{k: self.args[k] for k in ("scheduler", "specaug", "schedule") if self.args.get(k)}},
             "seed": self.args.get("seed"),
             "versions": results.versions(),
             "git_commit": results.git_commit(),
@@ -207,6 +256,7 @@ class Drawn(NamedTuple):
     parsed: Parsed
     splits: dict[str, list[Utterance]]
     description: dict
+    objective_options: dict  # what the objective was built with
 
 
 def task_splits(task: str, downstream_expert: dict) -> Drawn:
@@ -216,14 +266,18 @@ def task_splits(task: str, downstream_expert: dict) -> Drawn:
     call this."""
     spec = TASKS[task]
     datarc = dict(downstream_expert["datarc"])
-    # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config.
-    objective = spec.objective(**(downstream_expert.get("objective") or {}))
+    # Options of the objective (e.g. DAIC-WOZ's interview decision) come from the task config;
+    # a task's classes may come from the corpus on disk (EmoBox's label maps).
+    options = dict(downstream_expert.get("objective") or {})
+    if spec.classes is not None:
+        options["classes"] = spec.classes(datarc)
+    objective = spec.objective(**options)
     parsed = prepare_utterances(spec, datarc, objective)
     splits, description = spec.protocol(parsed.utterances, datarc)
     if parsed.partition:  # the corpus's published partition the protocol started from
         description = {**description, "partition": parsed.partition}
     check_disjoint(splits)
-    return Drawn(objective, parsed, splits, description)
+    return Drawn(objective, parsed, splits, description, options)
 
 
 STREAMS = ("head", "train")  # what draws from a seed of its own
@@ -238,6 +292,8 @@ def prepare_utterances(spec, datarc: dict, objective) -> Parsed:
     """Parse the corpus, apply the config's label map / drop list, check labels and audio: the
     usable utterances, and every one left out (by the parser, the drop list or for bad audio)."""
     options = {k: v for k, v in (datarc.get("corpus") or {}).items()}
+    # datarc settings a parser reads besides datarc.corpus (EmoBox: which dataset, which fold).
+    options.update({k: datarc[k] for k in getattr(spec.corpus, "DATARC", ()) if k in datarc})
     parsed = spec.corpus.prepare(datarc["root"], **options)
     excluded = list(parsed.excluded)
     label_map = datarc.get("label_map") or {}

@@ -21,9 +21,15 @@ class Classification:
     selection = "weighted_f1"
     min_batch = 1  # samples a batch needs for the loss to be defined
 
-    def __init__(self, labels: list[str]):
+    def __init__(self, labels: list[str], selection: str | None = None):
+        """``selection``: the dev metric and the row's primary metric, one of ``m.CLASSIFICATION``
+        (default weighted F1, the paper's; EmoBox's task picks unweighted accuracy, as EmoBox reports)."""
         self.labels = list(labels)
         self.index = {label: i for i, label in enumerate(self.labels)}
+        if selection is not None:
+            if selection not in m.CLASSIFICATION:
+                raise ValueError(f"objective.selection must be one of {', '.join(m.CLASSIFICATION)}, got {selection!r}")
+            self.selection = selection
 
     @property
     def output_dim(self) -> int:

@@ -85,6 +85,12 @@ def benchmark_record(expdir: str | Path) -> dict | None:
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def read_optional(path: str | Path) -> dict | None:
+    """A JSON record written beside a run (``probe.json``, ``lr-search.json``), or None without one."""
+    path = Path(path)
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
 def now() -> str:
     return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
 

@@ -40,7 +40,15 @@ def split_seed(datarc: dict) -> int:
 
 def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
     """CARE's protocol for EmoDB, RAVDESS-Song and CaFE: speakers drawn at random (seeded by
-    ``datarc.split_seed``) into ``valid_speakers`` for dev, ``test_speakers`` for test, the rest train."""
+    ``datarc.split_seed``) into ``valid_speakers`` for dev, ``test_speakers`` for test, the rest train.
+
+    ``datarc.test_grid: true`` draws the test speakers from a grid instead: the speakers, shuffled
+    once with seed 0, cut into groups of ``test_speakers`` (the remainder spread over the first
+    groups, one each), and split seed k tests on group k (EmoDB's 10 speakers: 5 disjoint pairs,
+    split seeds 0-4; CaFE's 12: 6 pairs; RAVDESS-Song's: groups of 3). Over the grid every speaker is
+    in exactly one test set, so the leaderboard pools all of them as clusters (10 for EmoDB) where a
+    single random draw leaves it 2, too few for any interval or test. Dev speakers are still drawn
+    with the split seed, from the speakers outside the test group."""
     seed = split_seed(datarc)
     n_dev, n_test = int(datarc["valid_speakers"]), int(datarc["test_speakers"])
     speakers = sorted({u.unit for u in utterances})
@@ -49,15 +57,43 @@ def speaker_independent(utterances: list[Utterance], datarc: dict) -> tuple[Spli
             f"{len(speakers)} speakers found ({', '.join(speakers)}); the protocol needs at least "
             f"{n_dev + n_test + 1} (valid_speakers={n_dev}, test_speakers={n_test}, one to train)"
         )
-    drawn = speakers[:]
-    random.Random(seed).shuffle(drawn)
+    grid = None
+    if datarc.get("test_grid"):
+        groups = test_grid(speakers, n_test)
+        if not 0 <= seed < len(groups):
+            raise CorpusError(f"datarc.test_grid: split_seed={seed}, but {len(speakers)} speakers make {len(groups)} "
+                              f"test groups of {n_test}: use split seeds 0 to {len(groups) - 1}")
+        test = groups[seed]
+        rest = [s for s in speakers if s not in test]
+        random.Random(seed).shuffle(rest)
+        drawn = rest[:n_dev] + test + rest[n_dev:]
+        n_test = len(test)
+        grid = {"group": seed, "groups": len(groups)}
+    else:
+        drawn = speakers[:]
+        random.Random(seed).shuffle(drawn)
     chosen = {"dev": sorted(drawn[:n_dev]), "test": sorted(drawn[n_dev:n_dev + n_test]),
               "train": sorted(drawn[n_dev + n_test:])}
     where = {spk: split for split, spks in chosen.items() for spk in spks}
     splits: Splits = {name: [] for name in SPLITS}
     for utt in utterances:
         splits[where[utt.unit]].append(utt)
-    return splits, {"protocol": "speaker_independent", "split_seed": seed, "speakers": chosen}
+    return splits, {"protocol": "speaker_independent", "split_seed": seed, "speakers": chosen,
+                    **({"test_grid": grid} if grid else {})}
+
+
+def test_grid(speakers: list[str], size: int) -> list[list[str]]:
+    """The speakers, shuffled with seed 0, cut into len // size disjoint groups (the first ones one
+    speaker larger while a remainder lasts): every speaker in exactly one group."""
+    shuffled = sorted(speakers)
+    random.Random(0).shuffle(shuffled)
+    n_groups = max(len(shuffled) // size, 1)
+    groups, start = [], 0
+    for i in range(n_groups):
+        end = start + len(shuffled) // n_groups + (i < len(shuffled) % n_groups)
+        groups.append(sorted(shuffled[start:end]))
+        start = end
+    return groups
 
 
 def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
@@ -98,6 +134,28 @@ def official_split_held_out_dev(utterances: list[Utterance], datarc: dict) -> tu
     return splits, {"protocol": "official_split_held_out_dev", "split_seed": seed, "test_split": test_split,
                     "train_split": train_split, "valid_fraction": fraction, "speakers": units,
                     "left_out": dict(left_out)}
+
+
+def published_fold_held_out_dev(utterances: list[Utterance], datarc: dict) -> tuple[Splits, dict]:
+    """A published fold (EmoBox's): the parser marks each utterance ``train``, ``test`` (or ``dev``,
+    where the fold publishes a valid list: then it is dev, and nothing is drawn) in
+    ``Utterance.split``; test is exactly the fold's test list; dev is ``datarc.valid_fraction``
+    (default 0.2, at least one) of the fold's training *speakers*, drawn with seed
+    ``datarc.split_seed`` as ``official_split_held_out_dev`` draws units (per label where every
+    speaker has one label, e.g. when each utterance is its own speaker). A fold that shares speakers
+    between train and test stays as published: the parser then makes each utterance its own unit
+    (``Utterance.group``), and only dev is kept apart from train by speaker."""
+    if any(u.split == "dev" for u in utterances):  # the fold publishes its own valid list: nothing drawn
+        splits = {name: [u for u in utterances if u.split == name] for name in SPLITS}
+        return splits, {"protocol": "published fold with its valid list", "fold": datarc.get("fold"),
+                        "speakers": {name: sorted({u.speaker for u in splits[name]}) for name in SPLITS}}
+    by_key = {u.key: u for u in utterances}
+    as_speakers = [replace(u, group=None) for u in utterances]  # draw dev by speaker, not by unit
+    drawn, description = official_split_held_out_dev(as_speakers, {**datarc, "train_split": "train",
+                                                                   "test_split": "test"})
+    splits = {name: [by_key[u.key] for u in drawn[name]] for name in SPLITS}
+    return splits, {**description, "protocol": "published fold, dev speakers held out of its train list",
+                    "fold": datarc.get("fold")}
 
 
 def segmented(protocol):

@@ -31,15 +31,17 @@ class Cell:
     by_seed: dict = field(default_factory=dict)  # seed -> rows (folds) used
     parts: list = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-    ci: tuple[float, float] | None = None  # the same in every table showing the cell
-    clusters: list[int] = field(default_factory=list)  # resampled clusters in each of its test sets
+    # filled by ``tables.describe_cell``, the same in every table showing the cell
+    estimate: object = None  # stats.Estimate: mean, variance over seeds and clusters, df
+    linear: object = None  # stats.Linear: what a comparison subtracts
+    ci: tuple[float, float] | None = None  # 95% interval, where the cell is testable
+    range: tuple[float, float] | None = None  # per-cluster range, where it is not (too few clusters)
+    clusters: list[int] = field(default_factory=list)  # clusters in each of its test sets
 
     @property
     def few_clusters(self) -> bool:
-        """Its interval rests on too few clusters in some test set to be a 95% interval."""
-        from care_superb.leaderboard.stats import MIN_CLUSTERS
-
-        return bool(self.clusters) and min(self.clusters) < MIN_CLUSTERS
+        """Too few clusters for an interval or a test: the per-cluster range is shown instead."""
+        return self.estimate is not None and not self.estimate.testable
 
     @property
     def resampling_units(self) -> list[str]:
@@ -80,6 +82,21 @@ class Cell:
     @property
     def n_seeds(self) -> int:
         return len(self.seed_values) if self.present else 0
+
+    @property
+    def unconverged(self) -> list[Row]:
+        """Its rows whose head had not finished learning when training stopped."""
+        return [r for r, _, _ in self.weights() if r.converged is False] if self.present else []
+
+    @property
+    def probe_mean(self) -> float | None:
+        """The linear probes' mean, averaged as the cell's mean is; None unless every row has one."""
+        if not self.present:
+            return None
+        found = [(r.probe(m), w) for r, m, w in self.weights()]
+        if any(v is None for v, _ in found):
+            return None
+        return sum(v * w for v, w in found) / sum(w for _, w in found)
 
     def weights(self) -> list[tuple[Row, str, float]]:
         """(row, metric, weight) such that the cell's mean is the weighted sum of row metrics."""

@@ -13,20 +13,22 @@ def add_arguments(parser) -> None:
     parser.add_argument("--out", required=True, help="folder for the tables, figures and index.html")
     parser.add_argument("--allow-mixed-heads", action="store_true",
                         help="tabulate rows of one task trained with different head configurations")
-    parser.add_argument("--resamples", type=int, default=1000,
-                        help="bootstrap and randomisation resamples per cell (default 1000)")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the resampling (default 0)")
+    # The statistics are analytic since issue 27 (nothing resampled): both are accepted for old scripts.
+    parser.add_argument("--resamples", type=int, default=None, help="ignored (the statistics resample nothing)")
+    parser.add_argument("--seed", type=int, default=None, help="ignored (the statistics draw nothing at random)")
+    parser.add_argument("--published", help="CSV of published numbers to show beside ours (task,upstream,metric,"
+                        "value[,source]; value in percent, e.g. EmoBox's leaderboard)")
 
 
 def run(args) -> int:
     from care_superb.leaderboard.make import PAGE, make_leaderboard
     from care_superb.leaderboard.rows import LeaderboardError
 
-    if args.resamples < 100:
-        print("care-superb leaderboard: --resamples must be at least 100", file=sys.stderr)
-        return 2
+    if args.resamples is not None or args.seed is not None:
+        print("care-superb leaderboard: --resamples and --seed are ignored: intervals and tests are analytic "
+              "(seeds and clusters as random effects), nothing is resampled", file=sys.stderr)
     try:
-        text, written = make_leaderboard(args.results, args.out, args.allow_mixed_heads, args.resamples, args.seed)
+        text, written = make_leaderboard(args.results, args.out, args.allow_mixed_heads, published=args.published)
     except LeaderboardError as err:
         print(f"care-superb leaderboard: {err}", file=sys.stderr)
         return 2

@@ -163,39 +163,83 @@ def task_layer_weights(rows: list[Row], colour: dict[str, str]) -> Figure | None
 
 # -- scores ------------------------------------------------------------------------------------------
 
-def score_panel(ax, entries: list[tuple[str, float | None, tuple[float, float] | None]], title: str, what: str,
-                colour: dict[str, str] | None = None, tick_labels: bool = True) -> None:
-    """(label, mean, interval) per upstream, top to bottom; a missing mean says "missing"."""
-    for i, (label, mean, interval) in enumerate(entries):
+def score_panel(ax, entries: list[tuple[str, float | None, tuple[float, float] | None, bool]], title: str, what: str,
+                colour: dict[str, str] | None = None, tick_labels: bool = True, marks: dict | None = None) -> None:
+    """(label, mean, bounds, is_range) per upstream, top to bottom; a missing mean says "missing". Bounds
+    are a 95% interval (solid, capped) or, where the cell is not testable, the per-cluster range
+    (dotted, hollow mean, no caps): never drawn alike. ``marks`` (``marks_of``): a head that had not
+    converged is drawn hollow, its label marked; its linear probe is an x."""
+    from care_superb.leaderboard.render import NOT_CONVERGED
+
+    marks = marks or {}
+    for i, (label, mean, bounds, is_range) in enumerate(entries):
         if mean is None:
             ax.text(0.02, i, "missing", transform=ax.get_yaxis_transform(), va="center", fontsize=7, color="grey")
             continue
         c = (colour or {}).get(label, "C0")
-        if interval is not None:
-            ax.errorbar(mean, i, xerr=[[mean - interval[0]], [interval[1] - mean]], fmt="o", color=c, capsize=3)
+        unconverged, probe = marks.get(label, (False, None))
+        face = "white" if unconverged or (bounds is not None and is_range) else c
+        if bounds is not None and is_range:
+            ax.plot(bounds, [i, i], linestyle=":", color=c)
+            ax.plot(mean, i, "o", markerfacecolor=face, color=c)
+        elif bounds is not None:
+            ax.errorbar(mean, i, xerr=[[mean - bounds[0]], [bounds[1] - mean]], fmt="o", color=c, capsize=3,
+                        markerfacecolor=face)
         else:
-            ax.plot(mean, i, "o", color=c)
-    ax.set_yticks(range(len(entries)), [label for label, _, _ in entries] if tick_labels else [""] * len(entries))
+            ax.plot(mean, i, "o", color=c, markerfacecolor=face)
+        if probe is not None:
+            ax.plot(probe, i, "x", color="grey", markersize=6)
+    names = [e[0] + (f" {NOT_CONVERGED}" if marks.get(e[0], (False, None))[0] else "") for e in entries]
+    ax.set_yticks(range(len(entries)), names if tick_labels else [""] * len(entries))
     ax.set_ylim(len(entries) - 0.5, -0.5)
     ax.set_title(title, fontsize=9)
     ax.set_xlabel(what, fontsize=8)
     ax.grid(axis="x", alpha=0.3)
 
 
-def entries_of(table: Table, key: str, labels: list[str]) -> list[tuple[str, float | None, tuple | None]]:
+def entries_of(table: Table, key: str, labels: list[str]) -> list[tuple[str, float | None, tuple | None, bool]]:
     scale = table.spec.scale
     entries = []
     for label in labels:
         cell = table.cell(label, key)
         if cell is None or not cell.present:
-            entries.append((label, None, None))
+            entries.append((label, None, None, False))
         else:
-            entries.append((label, cell.mean * scale, None if cell.ci is None else tuple(v * scale for v in cell.ci)))
+            bounds = cell.range if cell.few_clusters else cell.ci
+            entries.append((label, cell.mean * scale, None if bounds is None else tuple(v * scale for v in bounds),
+                            cell.few_clusters))
     return entries
 
 
+def marks_of(table: Table, key: str, labels: list[str]) -> dict[str, tuple[bool, float | None]]:
+    """label -> (had a head not converged, the linear probes' mean, scaled) for ``score_panel``."""
+    marks = {}
+    for label in labels:
+        cell = table.cell(label, key)
+        if cell is not None and cell.present:
+            probe = cell.probe_mean
+            marks[label] = (bool(cell.unconverged), None if probe is None else probe * table.spec.scale)
+    return marks
+
+
+def marks_note(marks: list[dict]) -> str:
+    """What a score figure's title says about its marks ("" when none)."""
+    from care_superb.leaderboard.render import NOT_CONVERGED
+
+    parts = []
+    if any(m[0] for found in marks for m in found.values()):
+        parts.append(f"hollow, {NOT_CONVERGED}: head not converged")
+    if any(m[1] is not None for found in marks for m in found.values()):
+        parts.append("x: linear probe")
+    return f" ({'; '.join(parts)})" if parts else ""
+
+
+RANGE_NOTE = "dotted, hollow: too few clusters to test, range of the per-cluster scores"
+
+
 def scores(table: Table) -> Figure | None:
-    """Per column with results: each upstream's mean with its 95% interval (missing cells say so)."""
+    """Per column with results: each upstream's mean with its 95% interval, or its per-cluster range
+    where the column cannot be tested (missing cells say so)."""
     from care_superb.leaderboard.render import columns
 
     labels = table.labels
@@ -208,25 +252,31 @@ def scores(table: Table) -> Figure | None:
         nrows = -(-len(keys) // ncols)
         fig = Figure(figsize=(4 * ncols, 0.6 + (0.35 * len(labels) + 0.9) * nrows), layout="constrained")
         axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+        marks = [marks_of(table, key, labels) for key, _ in keys]
         for i, (ax, (key, title)) in enumerate(zip(axes, keys)):
-            score_panel(ax, entries_of(table, key, labels), title, table.spec.what, tick_labels=i % ncols == 0)
+            score_panel(ax, entries_of(table, key, labels), title, table.spec.what, tick_labels=i % ncols == 0,
+                        marks=marks[i])
         for ax in axes[len(keys):]:
             ax.set_axis_off()
-        fig.suptitle(f"{table.spec.title}: test scores with 95% bootstrap intervals" + provenance_warning(table.rows),
-                     fontsize=9)
+        ranges = any(e[3] for key, _ in keys for e in entries_of(table, key, labels))
+        fig.suptitle(f"{table.spec.title}: test scores with 95% intervals over seeds and clusters" + marks_note(marks)
+                     + (f"\n({RANGE_NOTE})" if ranges else "") + provenance_warning(table.rows), fontsize=9)
         return fig
 
 
-def task_scores(panels: list[tuple[str, list]], what: str, rows: list[Row], colour: dict[str, str]) -> Figure:
-    """One task's columns (title, entries) side by side: the page's score figure."""
-    n_labels = max(len(entries) for _, entries in panels)
+def task_scores(panels: list[tuple[str, list, dict]], what: str, rows: list[Row], colour: dict[str, str]) -> Figure:
+    """One task's columns (title, entries, marks) side by side: the page's score figure."""
+    n_labels = max(len(entries) for _, entries, _ in panels)
     with matplotlib.style.context("default"):
         fig = Figure(figsize=(min(3.2 * len(panels), 10) + 1.2, 0.9 + 0.32 * n_labels), layout="constrained")
         axes = fig.subplots(1, len(panels), squeeze=False)[0]
-        for i, (ax, (title, entries)) in enumerate(zip(axes, panels)):
-            score_panel(ax, entries, title, what, colour, tick_labels=i == 0)
+        for i, (ax, (title, entries, marks)) in enumerate(zip(axes, panels)):
+            score_panel(ax, entries, title, what, colour, tick_labels=i == 0, marks=marks)
         warning = provenance_warning(rows, short=True)
-        fig.suptitle("test score: mean over seeds, 95% bootstrap interval" + (f"\n{warning.strip()}" if warning else ""),
+        ranges = any(e[3] for _, entries, _ in panels for e in entries)
+        fig.suptitle("test score: mean over seeds, 95% interval over seeds and clusters"
+                     + marks_note([m for _, _, m in panels])
+                     + (f"\n({RANGE_NOTE})" if ranges else "") + (f"\n{warning.strip()}" if warning else ""),
                      fontsize=8)
         return fig
 

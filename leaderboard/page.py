@@ -27,6 +27,7 @@ from care_superb.leaderboard.rows import Row
 from care_superb.leaderboard.scoring import task_objective
 from care_superb.leaderboard.tables import TABLES, Table
 
+
 TEMPLATES = "templates"
 
 
@@ -46,12 +47,12 @@ class CellDetail:
     notes: list[str] = field(default_factory=list)
 
 
-def render_page(tables: list[Table], rows: list[Row], figure_notes: list[str], resamples: int, seed: int) -> str:
+def render_page(tables: list[Table], rows: list[Row], figure_notes: list[str]) -> str:
     anchors = Anchors()
     colour = figures.colours(r.label for r in rows)
     tasks = task_sections(tables, anchors, colour)
     context = {
-        "n_rows": len(rows), "resamples": resamples, "seed": seed,
+        "n_rows": len(rows), "statistics": render.STATISTICS,
         "synthetic": any(r.synthetic for r in rows), "random": any(r.random_weights is True for r in rows),
         "legend": legend(tables),
         "tables": [table_view(t, anchors) for t in tables],
@@ -138,6 +139,7 @@ def table_view(table: Table, anchors: Anchors) -> dict:
                               "anchor": anchors("cell", label, task) if shown is not None and task else None,
                               "value": None if shown is None else repr(round(shown.value, 12)),
                               "marker_note": notes.get(shown.marker, "") if shown is not None else "",
+                              "flag_notes": {f: notes.get(f, "") for f in (shown.flags if shown is not None else "")},
                               "few_note": notes.get(render.FEW, "")})
             body.append({"group": group, "group_index": g, "label": label, "marks": marks,
                          "marks_note": "; ".join(notes[m] for m in marks), "badge": badge, "badge_kind": kind,
@@ -189,7 +191,9 @@ def task_sections(tables: list[Table], anchors: Anchors, colour: dict[str, str])
         task_rows = [r for t in holders for r in t.rows if r.task == task and r.label in where]
         task_rows = list({str(r.path): r for r in task_rows}.values())
         panels = [(next(c.title for c in home.spec.columns if c.key == k),
-                   [entry for label in labels for entry in figures.entries_of(where[label], k, [label])])
+                   [entry for label in labels for entry in figures.entries_of(where[label], k, [label])],
+                   {name: mark for label in labels
+                    for name, mark in figures.marks_of(where[label], k, [label]).items()})
                   for k in keys]
         title = figures.TASK_TITLES.get(task, task)
         prefix = anchors("task", task)
@@ -197,7 +201,7 @@ def task_sections(tables: list[Table], anchors: Anchors, colour: dict[str, str])
         layers = figures.task_layer_weights(task_rows, colour)
         sections.append({
             "id": prefix, "title": title,
-            "scores": figures.svg(score, f"{prefix}-scores", f"{title}: test scores with 95% intervals"),
+            "scores": figures.svg(score, f"{prefix}-scores", f"{title}: test scores with 95% intervals or per-cluster ranges"),
             "layers": None if layers is None else figures.svg(layers, f"{prefix}-layers",
                                                                  f"{title}: learned layer weights, ratio to uniform"),
             "without_layers": sorted({r.label for r in task_rows if not r.layer_weights}),
@@ -215,7 +219,8 @@ def cell_detail(table: Table, label: str, keys: list[str], anchors: Anchors, tas
     # the marks * and † are against a table's best other upstream: the tables say them, not the summary
     shown = [render.shown(table, label, k, None) for k in keys]
     shown = [None if s is None else dataclasses.replace(s, marker="") for s in shown]
-    summary = "; ".join(f"{t} {s.text()}" if len(keys) > 1 else s.text() for t, s in zip(titles, shown) if s)
+    summary = "; ".join((f"{t} {s.text()}" if len(keys) > 1 else s.text())
+                        + (f" (linear probe {s.probe})" if s.probe else "") for t, s in zip(titles, shown) if s)
     used = first.rows
     metrics = [c.metric for c in cells]
     detail = CellDetail(
@@ -226,7 +231,7 @@ def cell_detail(table: Table, label: str, keys: list[str], anchors: Anchors, tas
                                          else render.MISSING["md"] for c in cells]}
                   for s in first.seed_values],
         provenance=provenance(used), notes=sorted({n for c in cells if c is not None for n in c.notes}))
-    objective = task_objective(task, used[0].objective_options) if used else None
+    objective = task_objective(used[0].registry_task, used[0].objective_options) if used else None
     if objective is not None and hasattr(objective, "labels"):
         detail.confusion = confusion(used, list(objective.labels))
     elif objective is not None and hasattr(objective, "attributes"):
@@ -245,9 +250,31 @@ def row_view(row: Row, metrics: list[str], table: Table) -> dict:
             "clusters": len(set(row.units)), "unit": row.resampling_unit,
             "values": [render.number(table, row.data["metrics"][m]) if m in row.data["metrics"] else render.MISSING["md"]
                        for m in metrics],
+            "probes": [render.number(table, row.probe(m)) if row.probe(m) is not None else render.MISSING["md"]
+                       for m in metrics],
+            "converged": converged_text(row), "schedule": schedule_text(row),
             "exclusions": "not recorded" if exclusions is None else
             ("none" if not exclusions else "; ".join(f"{reason}: {n}" for reason, n in sorted(exclusions.items()))),
             "path": str(row.path)}
+
+
+def converged_text(row: Row) -> str:
+    record = row.data.get("convergence") or {}
+    if record.get("converged") is None:
+        return "not recorded"
+    where = f"dev-best at step {record['dev_best_step']} of {record['steps_trained']}"
+    return f"yes ({where})" if record["converged"] else f"NO {render.NOT_CONVERGED}: {record['reason']}"
+
+
+def schedule_text(row: Row) -> str:
+    training = row.data.get("training") or {}
+    if not training:
+        return "not recorded"
+    text = f"{training.get('name')}, lr {training.get('lr'):g}" if training.get("lr") else str(training.get("name"))
+    search = training.get("lr_search")
+    if search:
+        text += f" (chosen on {search['metric']} from " + ", ".join(f"{r['lr']:g}" for r in search["runs"]) + ")"
+    return text + f", {training.get('steps_trained')} steps ({training.get('stopped')})"
 
 
 def confusion(rows: list[Row], classes: list[str]) -> dict:

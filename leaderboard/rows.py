@@ -32,7 +32,19 @@ class Row:
 
     @property
     def task(self) -> str:
+        """What the tables tabulate: the task, or ``<task>/<dataset>`` for a task over several
+        corpora (EmoBox's: ``emobox/emodb``), whose corpora are never averaged as one."""
+        return f"{self.registry_task}/{self.dataset}" if self.dataset else self.registry_task
+
+    @property
+    def registry_task(self) -> str:
+        """The task folder that wrote the row (``registry.TASKS``), whose objective scores it."""
         return self.data["task"]
+
+    @property
+    def dataset(self) -> str | None:
+        """The corpus of a task over several (EmoBox's ``datarc.dataset``); None for the others."""
+        return (self.data.get("protocol") or {}).get("dataset")
 
     @property
     def label(self) -> str:
@@ -91,6 +103,16 @@ class Row:
     @property
     def layer_weights(self) -> list[float] | None:
         return self.data.get("layer_weights")
+
+    @property
+    def converged(self) -> bool | None:
+        """Whether the head had finished learning when training stopped (the row's ``convergence``,
+        downstream/convergence.py); None: the row does not say (written before it was recorded)."""
+        return (self.data.get("convergence") or {}).get("converged")
+
+    def probe(self, metric: str) -> float | None:
+        """The linear probe's ``metric`` on the same features and test set (benchmark/probe.py)."""
+        return ((self.data.get("probe") or {}).get("metrics") or {}).get(metric)
 
     @property
     def objective_options(self) -> dict:

@@ -36,7 +36,7 @@ class Scorer:
     def __init__(self, rows: list[Row], metric: str):
         """``rows``: one row, or two rows of the same test utterances (the second is the paired system)."""
         first = rows[0]
-        self.objective = task_objective(first.task, first.objective_options)
+        self.objective = task_objective(first.registry_task, first.objective_options)
         self.metric = metric
         self.keys, self.targets = first.keys, first.targets
         self.outputs = [first.outputs] + [aligned_outputs(first, other) for other in rows[1:]]

@@ -1,55 +1,62 @@
-"""Uncertainty over the test set: a bootstrap interval per cell and a paired test between two
-upstreams, both with scipy and both on the cell's own aggregate (test sets, then seeds).
+"""Uncertainty of a cell and of the difference between two upstreams, over both sources of variance:
+the training seed (which head a run trains) and the test set's clusters (which speakers, dialogues,
+videos, scenes or interviews were recorded).
 
-The unit resampled is the test set's *cluster*, never the single utterance: an utterance's errors
-go with its speaker (EmoDB, RAVDESS, CaFE), dialogue (MELD, IEMOCAP), video (CMU-MOSI), scene
-(MSP-IMPROV) or interview (DAIC-WOZ), as each prediction's ``unit`` says. Resampling utterances of
-clustered errors understates the variance, more so the larger the clusters.
+The model (a mixed model with seed and cluster as crossed random effects, estimated by moments).
+A cell's value is the mean over its seeds of the per-seed value M_s (the mean over the seed's test
+sets: folds, split seeds). Each row's metric is linearised over the clusters of its test set by the
+leave-one-cluster-out jackknife: J[s, g], cluster g's contribution to M_s, sums to zero within each
+test set. Then, with R seeds,
 
-- Interval: expanded percentile cluster bootstrap (``scipy.stats.bootstrap``; ``expanded_level``),
-  clusters resampled with replacement, independently per test set (stratified: IEMOCAP's five
-  sessions are five test sets); rows that share a test set (seeds) share each resample. Percentile
-  rather than BCa: BCa's jackknife costs one metric per unit, and F1 is not smooth enough for it to
-  gain much; expanded because a plain percentile interval over ~30 clusters (IEMOCAP's dialogues
-  per session, CMU-MOSI's test videos, DAIC-WOZ's interviews) covers ~93.6%, not 95%. With 2-3
-  clusters per test set (EmoDB, RAVDESS, CaFE: test speakers) no bootstrap gives a 95% interval:
-  the expanded level is then ~100% (the range of the resamples), and such cells are marked
-  (``MIN_CLUSTERS``).
-- Test: approximate randomisation (``scipy.stats.permutation_test``, ``permutation_type="samples"``):
-  for each cluster of a test set, the two systems' outputs on all of its utterances are swapped
-  with probability 1/2, the same swap in every seed's pair of rows on that test set (seeds share
-  their test utterances, so their differences are correlated; swapping them independently would
-  understate the null variance up to the number of seeds times), and the difference of the
-  aggregates recomputed; two-sided. It assumes nothing about the metric's distribution and tests
-  exactly "the two systems' outputs are exchangeable cluster by cluster" (Noreen 1989; Yeh 2000;
-  Riezler & Maxwell 2005). Rows are paired by (fold, split, seed), utterances by key.
-  ``tests/test_leaderboard_calibration.py`` measures both on simulated clustered tables.
+    M_s = mu + a_s + sum_g (b_g + c_sg)
+    Var(mean of M_s) = var(a) / R + sum_g var(b_g) + sum_g var(c_g) / R
 
-Every random draw is seeded from the ``--seed`` and the names of what is drawn, never from the
-order of the work.
+a_s: what a different head initialisation and batch order does to the whole test set (a seed
+shift); b_g: how hard cluster g is for this upstream in every seed; c_sg: the seed's own luck on g.
+Estimated by moments (ANOVA style), in two parts that are never negative:
+
+- clusters: sum_g f_h * z_g^2, z_g the seed mean of J[., g], holds sum var(b) + sum var(c) / R;
+  f_h = n_h / (n_h - 1) per stratum h of n_h clusters (Hesterberg's expansion, per stratum: a test set
+  of 2 speakers needs f = 2, one of 30 dialogues 1.03); df sum(n_h - 1);
+- seeds: var(a), the variance of M_s across seeds less sum_g f_h S_g^2 (S_g^2: J[., g]'s variance
+  across seeds, the seeds' own luck, already in the clusters' part), over R, floored at 0; its df
+  by Satterthwaite (R - 1 when the luck is negligible, fewer when it is most of the spread); a
+  cell's interval uses its own seeds, a comparison the column's pooled (``tables.compare_family``);
+- the two combined with Satterthwaite's degrees of freedom; intervals and tests use Student's t.
+
+Why this and not a resampling: with R seeds no resampling of seeds can do better than the R values
+it has (3 seeds: 10 distinct bootstrap samples, a randomisation test's smallest p over 3 + 3 seeds is
+0.1), so any honest use of 3 seeds needs a t reference with R - 1 degrees of freedom; the clusters
+enter the same estimate, which makes every p-value analytic (no Monte-Carlo floor that a
+multiplicity correction could not get under). ``tests/test_leaderboard_calibration.py`` measures it.
+
+Clusters are identified by their corpus and name, strata are test sets that share no cluster: the
+same speaker drawn into the test sets of two split seeds, and IEMOCAP-4's dialogues (a subset of
+IEMOCAP-6's) in the Average, are one cluster, drawn once. With one seed per cell the seed part
+cannot be estimated: the interval is then conditional on that one trained head (said so) and no
+comparison is tested. With fewer than ``MIN_CLUSTERS`` clusters (EmoDB's and CaFE's 2 test speakers,
+RAVDESS-Song's 3) nothing is tested and no interval is shown: the cell shows the range of its
+per-cluster scores instead (``downstream/splits.py``'s test grid puts every speaker in a test set).
 """
 from __future__ import annotations
 
 import math
-import zlib
-from typing import Callable
+from dataclasses import dataclass
 
 import numpy as np
 from scipy import stats
 
+from care_superb.leaderboard.aggregate import sort_seeds
 from care_superb.leaderboard.rows import LeaderboardError, Row
 from care_superb.leaderboard.scoring import Scorer
 
 CONFIDENCE = 0.95
 ALPHA = 0.05
-BATCH = 200  # resamples scored at once (memory: batch x test units x systems)
 MATCH_TOLERANCE = 1e-6
-MIN_CLUSTERS = 10  # per test set: with fewer, a percentile bootstrap interval is not a 95% interval
-
-
-def rng_for(seed: int, *names: str) -> np.random.Generator:
-    """A generator determined by the seed and the names only (stable across runs and orderings)."""
-    return np.random.default_rng([seed, zlib.crc32("|".join(map(str, names)).encode())])
+# Fewer clusters than this in a cell's test sets: no interval, no test. An exact randomisation over G
+# clusters cannot give p below 2^(1 - G) (2 speakers: 0.5, 3: 0.25), and a t reference on the
+# variance of fewer than ~10 clusters rests on a handful of numbers.
+MIN_CLUSTERS = 10
 
 
 class Scorers:
@@ -76,88 +83,216 @@ def check_recomputed(row: Row, metric: str, value: float) -> None:
             f"not belong together (re-run `python run_downstream.py -m evaluate -e <expdir>/dev-best.ckpt`)")
 
 
-Term = tuple[Scorer, float, object]  # (scorer, weight, block): terms of one block share its units
+def smallest_p(n_clusters: int) -> float:
+    """The smallest two-sided p an exact randomisation over ``n_clusters`` clusters can give."""
+    return 2.0 ** (1 - n_clusters)
 
 
 def test_set(row: Row) -> tuple:
-    """The block a row's terms belong to: its test utterances (seeds of one test set share it)."""
-    return row.task, tuple(sorted(row.keys))
+    """Which test set of its task a row is on (rows of several seeds share it)."""
+    return row.task, row.fold, row.split_seed
 
 
-def _layout(terms: list[Term]) -> tuple[list, list[int]]:
-    blocks: list = []
-    first: dict = {}
-    for scorer, _, block in terms:
-        if block not in blocks:
-            blocks.append(block)
-        seen = first.setdefault(block, scorer)
-        if seen.clusters != scorer.clusters:
-            raise LeaderboardError(f"rows on the same test utterances put them in different clusters: "
-                                   f"{', '.join(seen.paths)} and {', '.join(scorer.paths)}; re-evaluate them "
-                                   f"with one care-superb version")
-    return blocks, [blocks.index(block) for _, _, block in terms]
+def cluster_ids(row: Row) -> list[tuple]:
+    """Each utterance's cluster, named by its corpus, so that two tasks on one corpus (IEMOCAP-4 and
+    IEMOCAP-6) and two split seeds drawing one speaker share it."""
+    from care_superb.downstream.registry import TASKS
+
+    corpus = getattr(TASKS[row.task].corpus, "__name__", row.task) if row.task in TASKS else row.task
+    return [(corpus, unit) for unit in row.units]
 
 
-def clusters_per_test_set(terms: list[Term]) -> list[int]:
-    """How many clusters each test set of these terms has (what the resampling has to work with)."""
-    blocks, where = _layout(terms)
-    return [terms[where.index(i)][0].n_units for i in range(len(blocks))]
+def jackknife(scorer: Scorer) -> np.ndarray:
+    """Each cluster's contribution to the metric (linearised by the leave-one-cluster-out jackknife,
+    the pseudo-values less their mean, over the number of clusters): they sum to zero, and
+    f * sum(contribution^2) with f = C / (C - 1) is the jackknife variance."""
+    c = scorer.n_units
+    if c < 2:
+        return np.zeros(c)
+    units = np.array([[u for u in range(c) if u != left] for left in range(c)])
+    left_out = scorer(units)
+    return (c - 1) * (left_out.mean() - left_out) / c
 
 
-def expanded_level(clusters: list[int], confidence: float = CONFIDENCE) -> float:
-    """The level of Hesterberg's expanded percentile interval (Hesterberg 2015, "What teachers should
-    know about the bootstrap"): a percentile bootstrap over n clusters is as narrow as a z interval
-    with the variance shrunk by (n - 1) / n, so it under-covers for small n (about 93.6% for a
-    nominal 95% at 30 clusters). It is taken at the level whose normal quantile is
-    sqrt(n / (n - 1)) * t_{df}: n the smallest test set's clusters, df the clusters less one per
-    test set."""
-    n, df = min(clusters), sum(c - 1 for c in clusters)
-    z = math.sqrt(n / (n - 1)) * stats.t.ppf(0.5 + confidence / 2, df)
-    return float(1 - 2 * stats.norm.sf(z))
+@dataclass(frozen=True)
+class Estimate:
+    mean: float
+    var_seed: float  # the seed part of the variance of the mean (0 with one seed)
+    var_clusters: float  # the cluster part
+    df: float
+    n_seeds: int
+    n_clusters: int  # distinct clusters in the test sets
+
+    @property
+    def se(self) -> float:
+        return math.sqrt(self.var_seed + self.var_clusters)
+
+    @property
+    def conditional(self) -> bool:
+        """One seed: the variance is over the test set only, conditional on one trained head."""
+        return self.n_seeds < 2
+
+    @property
+    def testable(self) -> bool:
+        return self.n_clusters >= MIN_CLUSTERS and self.df > 0
+
+    def interval(self, confidence: float = CONFIDENCE) -> tuple[float, float]:
+        half = stats.t.ppf(0.5 + confidence / 2, self.df) * self.se
+        return self.mean - half, self.mean + half
+
+    def p_value(self) -> float:
+        """Two-sided, of mean = 0 (for a difference of two upstreams)."""
+        if self.se == 0:
+            return 1.0 if self.mean == 0 else 0.0
+        return float(2 * stats.t.sf(abs(self.mean) / self.se, self.df))
 
 
-def bootstrap_interval(terms: list[Term], n_resamples: int, rng: np.random.Generator) -> tuple[float, float] | None:
-    """95% expanded percentile interval of sum(weight * metric) over resampled test sets (clusters
-    resampled per test set); None if a test set has one cluster."""
-    blocks, where = _layout(terms)
-    sizes = [next(s.n_units for (s, _, b) in terms if b == block) for block in blocks]
-    if min(sizes) < 2:
-        return None
+@dataclass(frozen=True)
+class Linear:
+    """A cell (or a difference of two cells) linearised: its value per seed and each cluster's
+    contribution per seed. Two cells compared must hold the same seeds, test sets and clusters."""
+    seeds: tuple
+    test_sets: tuple  # the test sets every seed averages
+    values: np.ndarray  # R: the statistic per seed
+    clusters: tuple  # G cluster ids
+    influence: np.ndarray  # R x G
+    strata: np.ndarray  # G: stratum of each cluster
 
-    def statistic(*samples, axis=-1):
-        batched = [np.atleast_2d(s) for s in samples]
-        total = sum(w * scorer(batched[i]) for (scorer, w, _), i in zip(terms, where))
-        return total if np.ndim(samples[0]) > 1 else total[0]
+    def __sub__(self, other: "Linear") -> "Linear":
+        reason = self.unlike(other)
+        if reason:
+            raise LeaderboardError(reason)
+        return Linear(self.seeds, self.test_sets, self.values - other.values, self.clusters,
+                      self.influence - other.influence, self.strata)
 
-    result = stats.bootstrap(tuple(np.arange(n) for n in sizes), statistic, n_resamples=n_resamples,
-                             vectorized=True, paired=False, confidence_level=expanded_level(sizes), method="percentile",
-                             batch=BATCH, rng=rng)
-    return float(result.confidence_interval.low), float(result.confidence_interval.high)
+    def unlike(self, other: "Linear") -> str:
+        """Why the two cannot be compared ("" when they can)."""
+        if self.seeds != other.seeds:
+            return f"different training seeds ({', '.join(map(str, self.seeds))} vs {', '.join(map(str, other.seeds))})"
+        if self.test_sets != other.test_sets:
+            return "different test sets (folds or split seeds)"
+        if self.clusters != other.clusters:
+            return "different clusters in the same test sets"
+        return ""
+
+    def _expansion(self) -> tuple[np.ndarray, float]:
+        """Per cluster its stratum's n / (n - 1) (0 in a stratum of one), and the clusters' df."""
+        sizes = np.bincount(self.strata) if len(self.strata) else np.zeros(0, int)
+        expansion = np.where(sizes > 1, sizes / np.maximum(sizes - 1, 1), 0.0)[self.strata]
+        return expansion, float(np.sum(np.maximum(sizes - 1, 0)))
+
+    def seed_shift(self) -> tuple[float, float, float]:
+        """var(a), what a seed does to the whole test set: the variance of the per-seed values across
+        seeds less what the seeds' own luck on each cluster explains; with the variance of that
+        estimate (Satterthwaite: the spread has R - 1 df, the luck R - 1 per cluster), and the
+        weight it pools with (R - 1). (0, 0, 0) with one seed."""
+        r = len(self.seeds)
+        if r < 2:
+            return 0.0, 0.0, 0.0
+        expansion, _ = self._expansion()
+        spread = float(self.values.var(ddof=1))
+        per_cluster = expansion * self.influence.var(0, ddof=1)
+        noise = 2 * spread ** 2 / (r - 1) + 2 * float(np.sum(per_cluster ** 2)) / (r - 1)
+        return spread - float(per_cluster.sum()), noise, float(r - 1)
+
+    def estimate(self, seed_shift: tuple[float, float] | None = None) -> Estimate:
+        """``seed_shift``: (var(a), the variance of that estimate) from elsewhere (pooled over the
+        column's upstreams, ``tables.compare_family``); default: from this cell's own seeds."""
+        r = len(self.seeds)
+        expansion, df_clusters = self._expansion()
+        mean = float(self.values.mean())
+        # The clusters' part, seed-averaged: sum var(b) + sum var(c) / R, one positive sum of squares.
+        cluster_part = float(np.sum(expansion * self.influence.mean(0) ** 2))
+        if r < 2:  # conditional on the one head
+            return Estimate(mean, 0.0, cluster_part, df_clusters, r, len(self.clusters))
+        shift, shift_noise = seed_shift or self.seed_shift()[:2]
+        seed_part = max(shift, 0.0) / r
+        # Satterthwaite: each part's variance over its estimate's; the seed part's df is
+        # 2 shift^2 / noise (R - 1 when the clusters' luck is negligible, fewer when it is not)
+        noise = (cluster_part ** 2 / df_clusters if df_clusters else 0.0) + (
+            seed_part ** 2 * shift_noise / (2 * shift ** 2) if seed_part > 0 else 0.0)
+        df = (seed_part + cluster_part) ** 2 / noise if noise > 0 else float(r - 1)
+        return Estimate(mean, seed_part, cluster_part, df, r, len(self.clusters))
 
 
-def paired_test(terms: list[Term], n_resamples: int, rng: np.random.Generator) -> tuple[float, float]:
-    """Two-sided approximate-randomisation p-value of sum(weight * (metric(A) - metric(B))) and its
-    observed value; each term's scorer holds A's (system 0) and B's (system 1) outputs."""
-    blocks, where = _layout(terms)
-    sizes = [next(s.n_units for (s, _, b) in terms if b == block) for block in blocks]
-    offsets = np.concatenate([[0], np.cumsum(sizes)])
-    total = int(offsets[-1])
+def linearise(weights: list[tuple[Row, str, float]], scorers: Scorers) -> Linear:
+    """A cell from its (row, metric, weight) terms (``Cell.weights()``: the weights sum to 1, each seed
+    the same share): per seed the weighted sum of its rows' metrics, per cluster the weighted sum of
+    its jackknife contributions."""
+    seeds = sort_seeds({row.seed for row, _, _ in weights})
+    share = {s: sum(w for row, _, w in weights if row.seed == s) for s in seeds}
+    ids, sets_of = {}, {}
+    parts = []
+    for row, metric, w in weights:
+        scorer = scorers((row,), metric)
+        names = cluster_ids(row)
+        per_unit = {names[scorer.members[i][0]]: value for i, value in enumerate(jackknife(scorer))}
+        for name in per_unit:
+            ids.setdefault(name, len(ids))
+        sets_of.setdefault(test_set(row), set()).update(per_unit)
+        # the row's own metric: ``Scorers`` checked it against the recomputed one
+        parts.append((row.seed, w / share[row.seed], row.data["metrics"][metric], per_unit))
+    values = np.zeros(len(seeds))
+    influence = np.zeros((len(seeds), len(ids)))
+    for seed, w, observed, per_unit in parts:
+        s = seeds.index(seed)
+        values[s] += w * observed
+        for name, value in per_unit.items():
+            influence[s, ids[name]] += w * value
+    order = sorted(ids, key=str)
+    influence = influence[:, [ids[name] for name in order]]
+    tested = {tuple(sorted((test_set(r) for r, _, _ in weights if r.seed == s), key=str)) for s in seeds}
+    if len(tested) > 1:
+        raise LeaderboardError(f"the seeds of one cell are on different test sets: {sorted(tested, key=str)}")
+    return Linear(tuple(seeds), tested.pop() if tested else (), values, tuple(order), influence,
+                  strata(order, list(sets_of.values())))
 
-    def statistic(x, y, axis=-1):
-        source = (np.atleast_2d(x) >= total).astype(np.int64)  # 1 where x holds B's output of that unit
-        diff = 0.0
-        for (scorer, w, _), i in zip(terms, where):
-            swapped = source[:, offsets[i]:offsets[i + 1]]
-            units = np.broadcast_to(np.arange(sizes[i]), swapped.shape)
-            diff = diff + w * (scorer(units, swapped) - scorer(units, 1 - swapped))
-        return diff if np.ndim(x) > 1 else diff[0]
 
-    x = np.arange(total)
-    result = stats.permutation_test((x, x + total), statistic, permutation_type="samples", vectorized=True,
-                                    n_resamples=n_resamples, alternative="two-sided", batch=BATCH, rng=rng)
-    return float(result.pvalue), float(result.statistic)
+def strata(clusters: list, test_sets: list[set]) -> np.ndarray:
+    """Each cluster's stratum: test sets that share a cluster are one stratum (union-find)."""
+    parent = list(range(len(test_sets)))
+
+    def root(i):
+        while parent[i] != i:
+            parent[i] = parent[parent[i]]
+            i = parent[i]
+        return i
+
+    home: dict = {}
+    for i, members in enumerate(test_sets):
+        for name in members:
+            if name in home:
+                parent[root(i)] = root(home[name])
+            else:
+                home[name] = i
+    roots = sorted({root(i) for i in range(len(test_sets))})
+    return np.array([roots.index(root(home[name])) for name in clusters], dtype=int)
 
 
-def cell_terms(weights: list[tuple[Row, str, float]], scorers: Callable) -> list[Term]:
-    """Bootstrap terms of a cell: rows on the same test utterances share a block."""
-    return [(scorers((row,), metric), w, test_set(row)) for row, metric, w in weights]
+def per_cluster_range(weights: list[tuple[Row, str, float]], scorers: Scorers) -> tuple[float, float] | None:
+    """The lowest and highest score of a single cluster (each cluster's own metric, averaged over the
+    rows that have it): what a cell with too few clusters for an interval shows instead."""
+    totals: dict = {}
+    for row, metric, w in weights:
+        scorer = scorers((row,), metric)
+        names = cluster_ids(row)
+        values = scorer(np.arange(scorer.n_units)[:, None])
+        for i, value in enumerate(values):
+            name = names[scorer.members[i][0]]
+            total, weight = totals.get(name, (0.0, 0.0))
+            totals[name] = (total + w * value, weight + w)
+    means = [total / weight for total, weight in totals.values() if weight > 0]
+    return (min(means), max(means)) if means else None
+
+
+def holm(p_values: list[float]) -> list[float]:
+    """Holm's step-down adjusted p-values (family-wise error at most alpha under any dependence);
+    scipy has only the false-discovery-rate adjustment."""
+    m = len(p_values)
+    order = np.argsort(p_values, kind="stable")
+    adjusted = np.empty(m)
+    running = 0.0
+    for rank, i in enumerate(order):
+        running = max(running, min(1.0, (m - rank) * p_values[i]))
+        adjusted[i] = running
+    return adjusted.tolist()

@@ -25,6 +25,7 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import Excluded, Parsed, Utterance, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it
 SPEAKERS = {"a": "f", "b": "m", "c": "f", "d": "m"}  # speaker -> sex
 EMOTIONS = ("anger", "sadness")
 KNOWN_BROKEN = ("a-anger-0",)

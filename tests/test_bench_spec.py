@@ -54,7 +54,7 @@ def test_every_problem_of_a_file_is_named_at_once_with_its_fix(tmp_path):
         "/path/to/EDIT/spenc.eng.pt does not exist (this is a placeholder: put the path of your copy",
         "upstreams[3] (S).tasks.cafe: only ckpt, random, model_config may differ per task (got lr)",
         "tasks.emodb.folds: expected a non-empty list",
-        "tasks.emodbb: unknown task; the tasks are cafe, cmu_mosi, daic_woz, emodb",
+        "tasks.emodbb: unknown task; the tasks are cafe, cmu_mosi, daic_woz, emobox, emodb",
         "tasks.cafe.datarc.split: set it with tasks.cafe.split_seeds",
         "executor: unknown key 'partitions'",
     ]:
@@ -135,7 +135,7 @@ def test_cells_share_one_head_config_and_carry_per_task_checkpoints(tmp_path, sy
     path = write(tmp_path, f"""
         output: {tmp_path}/out
         seeds: [0, 1]
-        downstream: {{optimizer: {{lr: 5.0e-4}}}}
+        downstream: {{schedule: paper, optimizer: {{lr: 5.0e-4}}}}  # the paper's fixed schedule: the file's lr applies
         upstreams:
           - {{name: fbank_no_cmvn, label: mel}}
           - {{name: sonar_local, label: SONAR, ckpt: {deu}, tasks: {{cafe: {{ckpt: {fra}}}}}}}
@@ -167,7 +167,7 @@ def test_a_file_can_start_from_a_base_file(tmp_path, synth_root, capsys):
     write(tmp_path / "configs", f"""
         output: {tmp_path}/base-out
         seeds: [0]
-        downstream: {{optimizer: {{lr: 5.0e-4}}}}
+        downstream: {{schedule: paper, optimizer: {{lr: 5.0e-4}}}}  # the paper's fixed schedule: the file's lr applies
         upstreams: [{{name: fbank_no_cmvn, label: mel}}]
         tasks:
           emodb: {{root: {emodb}, downstream: {{runner: {{total_steps: 30}}}}}}
@@ -216,7 +216,7 @@ def test_the_shipped_files_are_valid_but_for_what_the_demo_makes_and_the_papers_
     assert len(cells.expand(spec.load(REPO_CONFIGS / "demo_all.yaml"))) == 6 * 9 * 3
     text = messages(REPO_CONFIGS / "paper.yaml")
     problems = [line for line in text.splitlines() if line.startswith("- ")]
-    assert len(problems) == 13 and all("this is a placeholder" in p for p in problems), text
+    assert len(problems) == 11 and all("this is a placeholder" in p for p in problems), text
 
 
 def test_slurm_keys_reach_submitit(tmp_path, monkeypatch):

@@ -2,6 +2,8 @@
 shards that survive kills and corruption."""
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -270,3 +272,32 @@ def test_a_job_reports_its_utterances_as_it_goes_not_only_when_a_shard_is_writte
     (reports / "job-b.txt").write_text("5")  # another job's
     assert extract_mod.reported(reports) == total + 5
     assert extract_mod.reported(tmp_path / "none yet") == 0
+
+
+def test_asr_text_is_cached_per_task_language_and_built_told_it(tmp_path, utterances):
+    """asr_text's features depend on the language its Whisper transcribes in, the task's: one cache
+    folder per language, and extraction builds it told the language (no other upstream's key
+    changes). Its transcripts are kept beside the vectors, and the unit's record says how they
+    were made."""
+    from care_superb.upstream.asr_text.settings import SettingsError
+    from care_superb.upstream.asr_text.text import minilm_folder
+
+    minilm, hashes = str(minilm_folder()), FileHashes(tmp_path)
+    english, german = (Unit("asr_text", minilm, None, False, language) for language in ("en", "de"))
+    assert english.folder(tmp_path, hashes) != german.folder(tmp_path, hashes)
+    assert english.key(hashes)["language"] == "en" and "language" not in Unit("fbank_no_cmvn", None, None, False).key(hashes)
+    built = Extractor(english)
+    assert built.upstream.provenance["language"] == "en"
+    assert built.upstream._transcribe is None  # its Featurizer's probe loaded no Whisper
+    with pytest.raises(SettingsError, match=r"language 'de', but tiny.en is an English-only Whisper"):
+        Extractor(german)
+
+    items = items_for(utterances[:2], AUDIO, hashes)
+    fill(english, tmp_path / "en", items)
+    store = Store(tmp_path / "en")
+    store.scan()
+    table = store.load([it.uid for it in items])
+    transcripts_file = store.meta["provenance"]["transcripts"]
+    heard = {json.loads(line)["text"] for line in open(transcripts_file).read().splitlines()[1:]}
+    assert len(table.transcripts) == 2 and set(table.transcripts) <= heard  # what Whisper made of the noise
+    assert store.meta["provenance"]["transcription"]["language"] == "en"

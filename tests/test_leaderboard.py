@@ -17,7 +17,6 @@ from care_superb.leaderboard.scoring import Scorer, known_tasks
 from care_superb.leaderboard.tables import TABLES, build_table
 from leaderboard_rows import labels, predict, write_row
 
-RESAMPLES = 200
 TASK_CLASSES = {"emodb": 7, "ravdess_song": 6, "cafe": 7, "meld": 7, "cmu_mosi": 2, "iemocap4": 4, "iemocap6": 6}
 
 
@@ -63,7 +62,7 @@ def test_folds_are_averaged_within_a_seed_then_mean_and_std_across_seeds(tmp_pat
     # a third seed lacking fold 5: left out, and said so
     for fold in range(1, 5):
         classification_row(rows, "iemocap4", "hubert", 0.9, n=60 + 10 * fold, seed=3, data_seed=fold, fold=fold)
-    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    text, _ = make_leaderboard([rows], tmp_path / "out")
 
     wf1 = {}
     for path in sorted(rows.rglob("result-test-*.json")):
@@ -90,7 +89,7 @@ def test_tables_have_the_papers_shape_and_missing_cells_stay_missing(tmp_path):
     classification_row(rows, "emodb", "fbank_no_cmvn", 0.4, n=40, category=None)  # no benchmark block
     y = np.random.default_rng(0).normal(size=(40, 3))
     write_row(rows / "care" / "msp", "msp_improv", "care", y.tolist(), (0.8 * y).tolist(), fold=0, split_seed=0)
-    text, written = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    text, written = make_leaderboard([rows], tmp_path / "out")
     out = tmp_path / "out"
 
     header = (out / "table2.md").read_text().splitlines()[2]
@@ -124,87 +123,102 @@ def test_table_iv_needs_an_ablation_and_a_rerun_removes_what_it_no_longer_makes(
     rows, out = tmp_path / "rows", tmp_path / "out"
     classification_row(rows, "emodb", "care", 0.7)
     ablation = classification_row(rows, "emodb", "care_semantic_local", 0.6)
-    make_leaderboard([rows], out, resamples=RESAMPLES)
+    make_leaderboard([rows], out)
     assert set(table_csv(out, "table4").group) == {"CARE", "semantic + common"}
     ablation.unlink()
-    text, _ = make_leaderboard([rows], out, resamples=RESAMPLES)
+    text, _ = make_leaderboard([rows], out)
     assert not (out / "table4.md").exists() and not (out / "table4_scores.png").exists()
     assert "Table IV: CARE and its encoders: not made" in text
 
 
 # -- statistics ------------------------------------------------------------------------------------
 
-def interval(tmp_path, name, n, seed=0):
+def comparisons_csv(out, name="table2") -> pd.DataFrame:
+    return pd.read_csv(out / f"{name}.comparisons.csv", comment="#")
+
+
+def interval(tmp_path, name, n):
     rows = tmp_path / name
-    classification_row(rows, "emodb", "hubert", 0.7, n=n)
-    make_leaderboard([rows], tmp_path / f"{name}-out-{seed}", resamples=RESAMPLES, seed=seed)
-    return cell(table_csv(tmp_path / f"{name}-out-{seed}"), "hubert", "EmoDB")
+    classification_row(rows, "emodb", "hubert", 0.7, n=n, units=[f"spk{i % 25}" for i in range(n)], unit="speaker")
+    make_leaderboard([rows], tmp_path / f"{name}-out")
+    return cell(table_csv(tmp_path / f"{name}-out"), "hubert", "EmoDB")
 
 
-def test_bootstrap_interval_brackets_the_score_narrows_with_more_utterances_and_is_seeded(tmp_path):
-    small, large = interval(tmp_path, "small", 50), interval(tmp_path, "large", 800)
+def test_interval_brackets_the_score_narrows_with_more_utterances_and_is_the_same_every_time(tmp_path):
+    small, large = interval(tmp_path, "small", 100), interval(tmp_path, "large", 1600)
     for c in (small, large):
-        assert c["ci_low"] < c["mean"] < c["ci_high"]
-    # about sqrt(50 / 800) = 0.25 as wide
+        assert c["ci_low"] < c["mean"] < c["ci_high"] and c["testable"] and c["conditional_on_one_head"]
+    # about sqrt(100 / 1600) = 0.25 as wide
     assert (large["ci_high"] - large["ci_low"]) < 0.5 * (small["ci_high"] - small["ci_low"])
-    again, other_seed = interval(tmp_path, "small", 50), interval(tmp_path, "small", 50, seed=1)
+    again = interval(tmp_path, "small", 100)
     assert (again["ci_low"], again["ci_high"]) == (small["ci_low"], small["ci_high"])
-    assert (other_seed["ci_low"], other_seed["ci_high"]) != (small["ci_low"], small["ci_high"])
 
 
-def test_seeds_on_one_test_set_share_each_resample(tmp_path):
-    """Seed-to-seed spread is the ± ; the interval is over test utterances only: two seeds with the
-    same predictions must not look like twice the test data."""
+def test_seeds_on_one_test_set_share_its_clusters(tmp_path):
+    """Two seeds with the same predictions are one seed twice: no seed variance, and the clusters'
+    variance is not halved as if the seeds were two test sets."""
     rows = tmp_path / "rows"
     y = labels(200, 7, seed=4)
     p = predict(y, 0.6, 7, seed=4)
-    write_row(rows / "one", "emodb", "one", y, p, seed=1)
+    units = [f"spk{i % 20}" for i in range(200)]
+    write_row(rows / "one", "emodb", "one", y, p, seed=1, units=units, unit="speaker")
     for seed in (1, 2):
-        write_row(rows / f"two-{seed}", "emodb", "two", y, p, seed=seed)
-    make_leaderboard([rows], tmp_path / "out", resamples=1000)
+        write_row(rows / f"two-{seed}", "emodb", "two", y, p, seed=seed, units=units, unit="speaker")
+    make_leaderboard([rows], tmp_path / "out")
     one, two = (cell(table_csv(tmp_path / "out"), u, "EmoDB") for u in ("one", "two"))
-    # independent resamples per seed would shrink it to about 1/sqrt(2) = 0.71 of the width
-    assert (two["ci_high"] - two["ci_low"]) / (one["ci_high"] - one["ci_low"]) > 0.85
-    assert two["std"] == 0 and pd.isna(one["std"])
+    assert two["ci_high"] - two["ci_low"] == pytest.approx(one["ci_high"] - one["ci_low"], rel=1e-6)
+    assert two["std"] == 0 and two["se_seeds"] == 0 and pd.isna(one["std"])
 
 
-def test_interview_metric_resamples_recordings_not_segments(tmp_path):
+def test_interview_metric_is_linearised_over_recordings_not_segments(tmp_path):
     path = daic_row(tmp_path, "care", 0.75, objective={"selection": "interview_weighted_f1"})
     (row,) = load_rows([path], known_tasks())
     scorer = Scorer([row], "interview_weighted_f1")
     assert scorer.n_units == 12 and scorer.batched is None  # the objective itself scores each resample
-    low, high = stats.bootstrap_interval([(scorer, 1.0, "t")], RESAMPLES, np.random.default_rng(0))
-    assert low <= row.data["metrics"]["interview_weighted_f1"] <= high and low < high
+    contributions = stats.jackknife(scorer)
+    assert contributions.shape == (12,) and abs(contributions.sum()) < 1e-9 and contributions.std() > 0
 
 
-def paired(tmp_path, name, acc_a, acc_b, shuffle_b=False, same=False):
+def paired(tmp_path, name, acc_a, acc_b, shuffle_b=False, same=False, seeds=(1, 2, 3)):
     rows = tmp_path / name
     y = labels(300, 7, seed=3)
-    a = predict(y, acc_a, 7, seed=1)
-    b = a if same else predict(y, acc_b, 7, seed=2)
     keys = [f"u{i:03d}" for i in range(300)]
-    write_row(rows / "a", "emodb", "alpha", y, a, keys)
+    units = [f"spk{i % 30}" for i in range(300)]
     order = np.random.default_rng(0).permutation(300) if shuffle_b else np.arange(300)
-    write_row(rows / "b", "emodb", "beta", [y[i] for i in order], [b[i] for i in order], [keys[i] for i in order])
-    text, _ = make_leaderboard([rows], tmp_path / f"{name}-out", resamples=RESAMPLES)
-    t2 = table_csv(tmp_path / f"{name}-out")
-    return cell(t2, "alpha", "EmoDB"), cell(t2, "beta", "EmoDB"), text
+    for seed in seeds:
+        a = predict(y, acc_a, 7, seed=10 + seed)
+        b = a if same else predict(y, acc_b, 7, seed=20 + seed)
+        write_row(rows / f"a{seed}", "emodb", "alpha", y, a, keys, seed=seed, units=units, unit="speaker")
+        write_row(rows / f"b{seed}", "emodb", "beta", [y[i] for i in order], [b[i] for i in order],
+                  [keys[i] for i in order], seed=seed, units=[units[i] for i in order], unit="speaker")
+    text, _ = make_leaderboard([rows], tmp_path / f"{name}-out")
+    out = tmp_path / f"{name}-out"
+    t2 = table_csv(out)
+    (test,) = comparisons_csv(out).query("column == 'EmoDB'").itertuples()
+    return cell(t2, "alpha", "EmoDB"), cell(t2, "beta", "EmoDB"), test, text
 
 
 def test_paired_test_finds_a_clearly_better_system_and_pairs_utterances_by_key(tmp_path):
-    alpha, beta, text = paired(tmp_path, "clear", 0.8, 0.55)
-    assert alpha["p_value"] < 0.05 and alpha["marker"] == "*" and alpha["compared_with"] == "beta"
-    assert beta["p_value"] == alpha["p_value"] and beta["marker"] == "†"
-    assert "| alpha" in text and "]*" in text and "]†" in text
-    shuffled_alpha, _, _ = paired(tmp_path, "shuffled", 0.8, 0.55, shuffle_b=True)
-    assert shuffled_alpha["p_value"] == alpha["p_value"]
+    alpha, beta, test, text = paired(tmp_path, "clear", 0.8, 0.55)
+    assert test.family == "every pair of upstreams" and test.p_holm < 0.05 and test.better == "alpha"
+    assert alpha["marker"] == "*" and beta["marker"] == "†"
+    assert "| alpha" in text and "]*" in text and "]†" in text and "Holm" in text
+    _, _, shuffled, _ = paired(tmp_path, "shuffled", 0.8, 0.55, shuffle_b=True)
+    assert shuffled.p_value == pytest.approx(test.p_value, rel=1e-9)
 
 
 def test_paired_test_finds_nothing_between_identical_systems(tmp_path):
-    alpha, beta, text = paired(tmp_path, "same", 0.7, 0.7, same=True)
-    assert alpha["p_value"] == 1.0 and beta["p_value"] == 1.0
+    alpha, beta, test, text = paired(tmp_path, "same", 0.7, 0.7, same=True)
+    assert test.p_value == 1.0 and test.difference == 0 and not test.significant
     assert pd.isna(alpha["marker"]) and pd.isna(beta["marker"])
-    assert "approximate randomisation" not in text  # no marker, so no footnote for it
+    assert "significantly better" not in text  # no marker, so no footnote for it
+
+
+def test_with_one_seed_nothing_is_tested_and_the_interval_says_it_is_conditional(tmp_path):
+    alpha, beta, test, text = paired(tmp_path, "one", 0.9, 0.3, seeds=(1,))
+    assert pd.isna(test.p_value) and "one training seed" in test.not_tested
+    assert pd.isna(alpha["marker"]) and alpha["conditional_on_one_head"]
+    assert "conditional on that one trained head" in text
 
 
 @pytest.mark.parametrize("task", ["emodb", "daic_woz", "msp_improv"])
@@ -251,7 +265,7 @@ def test_synthetic_data_and_random_weights_are_marked_in_every_format_and_figure
     classification_row(rows, "emodb", "care", 0.7, synthetic=True, random_weights=True, layer_weights=[0.5, 0.25, 0.25])
     classification_row(rows, "cafe", "hubert", 0.6)  # real data: another corpus (never compared with synthetic)
     out = tmp_path / "out"
-    make_leaderboard([rows], out, resamples=RESAMPLES)
+    make_leaderboard([rows], out)
     md, tex, raw_csv = ((out / f"table2.{s}").read_text() for s in ("md", "tex", "csv"))
     assert "| care§¶" in md and "| hubert " in md
     assert "§ results computed on SYNTHETIC data" in md and "¶ upstream with RANDOM (never trained) weights" in md
@@ -306,8 +320,8 @@ def test_the_same_input_gives_byte_identical_output(tmp_path):
     y = np.random.default_rng(0).normal(size=(30, 3))
     write_row(rows / "msp", "msp_improv", "care", y.tolist(), (0.5 * y).tolist(), fold=0)
     files = sorted(str(p) for p in rows.rglob("result-test-*.json"))
-    make_leaderboard([rows], tmp_path / "one", resamples=RESAMPLES)
-    make_leaderboard(list(reversed(files)), tmp_path / "two", resamples=RESAMPLES)  # same rows, other order
+    make_leaderboard([rows], tmp_path / "one")
+    make_leaderboard(list(reversed(files)), tmp_path / "two")  # same rows, other order
     one = {p.name: p.read_bytes() for p in (tmp_path / "one").iterdir()}
     two = {p.name: p.read_bytes() for p in (tmp_path / "two").iterdir()}
     assert one.keys() == two.keys() and {"table2_scores.png", "layer_weights.pdf", "table3.tex", "index.html"} <= one.keys()
@@ -322,12 +336,12 @@ def test_rows_with_different_heads_are_refused_unless_allowed(tmp_path):
     a = classification_row(rows, "emodb", "care", 0.7)
     b = classification_row(rows, "emodb", "hubert", 0.6, head={"optimizer": {"name": "TorchOptim", "lr": 1e-3}})
     with pytest.raises(LeaderboardError) as err:
-        make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+        make_leaderboard([rows], tmp_path / "out")
     message = str(err.value)
     assert str(a) in message and str(b) in message and "optimizer.lr = 0.0001 vs 0.001" in message
     assert "optimizer.torch_optim_name = \"AdamW\" vs absent" in message
     assert "--allow-mixed-heads" in message and "runner.total_steps" not in message
-    text, _ = make_leaderboard([rows], tmp_path / "out", allow_mixed_heads=True, resamples=RESAMPLES)
+    text, _ = make_leaderboard([rows], tmp_path / "out", allow_mixed_heads=True)
     assert "Rows that are not comparable tabulated anyway (--allow-mixed-heads)" in text
 
 
@@ -373,7 +387,7 @@ def test_predictions_that_do_not_give_the_rows_metric_are_refused(tmp_path):
     row["metrics"]["weighted_f1"] += 0.1
     path.write_text(json.dumps(row))
     with pytest.raises(LeaderboardError, match="do not belong together"):
-        make_leaderboard([path], tmp_path / "out", resamples=RESAMPLES)
+        make_leaderboard([path], tmp_path / "out")
 
 
 def test_cli_prints_the_tables_and_reports_bad_input(tmp_path, capsys):
@@ -381,8 +395,9 @@ def test_cli_prints_the_tables_and_reports_bad_input(tmp_path, capsys):
 
     classification_row(tmp_path / "rows", "emodb", "care", 0.7)
     assert main(["leaderboard", str(tmp_path / "rows"), "--out", str(tmp_path / "out"), "--resamples", "100"]) == 0
-    printed = capsys.readouterr().out
-    assert "### Table II: classification" in printed and "| care" in printed
+    printed = capsys.readouterr()
+    assert "### Table II: classification" in printed.out and "| care" in printed.out
+    assert "--resamples and --seed are ignored" in printed.err  # old scripts still run, and are told
     assert main(["leaderboard", str(tmp_path / "nothing"), "--out", str(tmp_path / "out")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
 
@@ -395,32 +410,42 @@ def edit_row(path, change) -> None:
     path.write_text(json.dumps(row))
 
 
-def test_clusters_are_resampled_named_and_few_of_them_are_marked(tmp_path):
+def test_clusters_are_named_and_a_column_with_too_few_is_not_tested_and_shows_its_range(tmp_path):
     rows = tmp_path / "rows"
     speakers = [f"spk{i % 2}" for i in range(120)]  # two test speakers, as an EmoDB split
     for upstream, accuracy in (("care", 0.8), ("hubert", 0.5)):
-        classification_row(rows, "emodb", upstream, accuracy, units=speakers, unit="speaker")
-        classification_row(rows, "meld", upstream, accuracy, units=[f"dia{i // 4}" for i in range(120)], unit="dialogue")
-    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+        for seed in (1, 2, 3):
+            classification_row(rows, "emodb", upstream, accuracy, units=speakers, unit="speaker", seed=seed)
+            classification_row(rows, "meld", upstream, accuracy, units=[f"dia{i // 4}" for i in range(120)],
+                               unit="dialogue", seed=seed)
+    text, _ = make_leaderboard([rows], tmp_path / "out")
     t2 = table_csv(tmp_path / "out")
     emodb, meld = cell(t2, "care", "EmoDB"), cell(t2, "care", "MELD")
     assert (emodb["resampling_unit"], emodb["min_clusters_per_test_set"]) == ("speaker", 2)
     assert (meld["resampling_unit"], meld["min_clusters_per_test_set"]) == ("dialogue", 30)
-    assert "EmoDB: metric weighted_f1; 1 fold(s) or split seed(s) per seed; 1 seed(s); resampled by speaker (2 per test set)" in text
+    assert ("EmoDB: metric weighted_f1; 1 fold(s) or split seed(s) per seed; 3 seed(s); clusters: speaker (2 per "
+            "test set), 2 in all; not testable (smallest possible p = 0.5") in text
     md = (tmp_path / "out" / "table2.md").read_text()
     lines = md.splitlines()
     header = [c.strip() for c in lines[2].strip("|").split("|")]
     care = dict(zip(header, (c.strip() for c in next(x for x in lines if "| care " in x).strip("|").split("|"))))
-    assert care["EmoDB"].endswith("]‡") and "‡" not in care["MELD"], care
-    assert "‡ interval over fewer than 10 clusters in a test set" in md
-    # each column is tested on its own test sets: 2 speakers cannot make 0.8 vs 0.5 significant (exact
-    # randomisation over 2 clusters: p = 0.5), 30 dialogues can
-    assert cell(t2, "hubert", "EmoDB")["p_value"] == 0.5
-    assert cell(t2, "hubert", "MELD")["p_value"] < 0.05 and cell(t2, "hubert", "MELD")["marker"] == "†"
-    # two speakers: the interval spans what the resampled speakers give, at least each speaker's own score
-    row = load_rows(find_row_files([rows / "care" / "emodb"]), known_tasks())[0]
-    per_speaker = [Scorer([row], "weighted_f1")._generic(np.array([[u, u]]), np.zeros((1, 2), int))[0] for u in (0, 1)]
-    assert emodb["ci_low"] <= 100 * min(per_speaker) + 1e-9 and emodb["ci_high"] >= 100 * max(per_speaker) - 1e-9
+    assert "[range " in care["EmoDB"] and care["EmoDB"].endswith("]‡") and "‡" not in care["MELD"], care
+    assert "‡ not testable: fewer than 10 clusters" in md
+    # the figures and the page say it too: a range drawn dotted, never a bar called a 95% interval
+    page = (tmp_path / "out" / "index.html").read_text()
+    assert figures.RANGE_NOTE in page and "[range " in page and "not testable (smallest possible p = 0.5" in page
+    # each column is tested on its own test sets: 2 speakers are not tested at all, 30 dialogues are
+    tests = comparisons_csv(tmp_path / "out").set_index("column")
+    assert tests.loc["EmoDB", "not_tested"].startswith("not testable (smallest possible p = 0.5")
+    assert tests.loc["MELD", "p_holm"] < 0.05 and cell(t2, "hubert", "MELD")["marker"] == "†"
+    assert pd.isna(cell(t2, "hubert", "EmoDB")["marker"]) and not emodb["testable"] and pd.isna(emodb["ci_low"])
+    # the range: each speaker's own score (averaged over the seeds), lowest and highest
+    per_speaker = []
+    for u in (0, 1):
+        scores = [Scorer([r], "weighted_f1")._generic(np.array([[u]]), np.zeros((1, 1), int))[0]
+                  for r in load_rows(find_row_files([rows / "care" / "emodb"]), known_tasks())]
+        per_speaker.append(100 * statistics.fmean(scores))
+    assert (emodb["range_low"], emodb["range_high"]) == pytest.approx((min(per_speaker), max(per_speaker)), abs=1e-8)
 
 
 def test_rows_differing_in_data_protocol_or_test_utterances_are_refused_naming_the_setting(tmp_path):
@@ -430,7 +455,7 @@ def test_rows_differing_in_data_protocol_or_test_utterances_are_refused_naming_t
     edit_row(b, lambda r: r["config"]["downstream_expert"]["datarc"].update(label_map={"boredom": "neutral"},
                                                                            root="/elsewhere", num_workers=4))
     with pytest.raises(LeaderboardError) as err:
-        make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+        make_leaderboard([rows], tmp_path / "out")
     message = str(err.value)
     assert str(a) in message and str(b) in message
     assert 'downstream_expert.datarc.label_map.boredom = absent vs "neutral"' in message
@@ -440,7 +465,7 @@ def test_rows_differing_in_data_protocol_or_test_utterances_are_refused_naming_t
     classification_row(c, "emodb", "care", 0.7, n=120)
     classification_row(c, "emodb", "hubert", 0.6, n=110)  # same split, other test utterances
     with pytest.raises(LeaderboardError, match="are not on the same test utterances \\(120 vs 110"):
-        make_leaderboard([c], tmp_path / "out", resamples=RESAMPLES)
+        make_leaderboard([c], tmp_path / "out")
 
 
 def test_a_seed_missing_one_seeded_split_is_left_out_and_said_so(tmp_path):
@@ -452,16 +477,23 @@ def test_a_seed_missing_one_seeded_split_is_left_out_and_said_so(tmp_path):
                                           predict(labels(60, 7, split), 0.6 + 0.1 * seed, 7, seed=split),
                                           seed=seed, split_seed=split)
     made[2, 1].unlink()
-    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
+    text, _ = make_leaderboard([rows], tmp_path / "out")
     assert "care, EmoDB: seed 2 left out, it lacks split seed 1" in text
     got = cell(table_csv(tmp_path / "out"), "care", "EmoDB")
     assert got["n_seeds"] == 1
 
 
-def test_a_row_without_a_counterpart_is_named_not_silently_dropped_from_the_paired_test(tmp_path):
+def test_cells_on_different_seeds_are_not_compared_and_say_why(tmp_path):
+    """Issue 27's case: A on seeds 1, 2, 3 and B on 1, 2 must not be decided from their unequal means."""
     rows = tmp_path / "rows"
+    units = [f"dia{i // 4}" for i in range(120)]
+    for seed in (1, 2, 3):
+        classification_row(rows, "meld", "care", 0.9, seed=seed, units=units, unit="dialogue")
     for seed in (1, 2):
-        classification_row(rows, "emodb", "care", 0.9, seed=seed)
-    classification_row(rows, "emodb", "hubert", 0.5, seed=1)
-    text, _ = make_leaderboard([rows], tmp_path / "out", resamples=RESAMPLES)
-    assert "care vs hubert, EmoDB:" in text and "seed 2) has no counterpart in hubert: left out of the test" in text
+        classification_row(rows, "meld", "hubert", 0.4, seed=seed, units=units, unit="dialogue")
+    text, _ = make_leaderboard([rows], tmp_path / "out")
+    (test,) = comparisons_csv(tmp_path / "out").query("column == 'MELD'").itertuples()
+    assert pd.isna(test.p_value) and "different training seeds (1, 2, 3 vs 1, 2)" in test.not_tested
+    assert "MELD, care vs hubert: not tested: different training seeds" in text
+    t2 = table_csv(tmp_path / "out")
+    assert pd.isna(cell(t2, "care", "MELD")["marker"]) and pd.isna(cell(t2, "hubert", "MELD")["marker"])

@@ -29,7 +29,7 @@ def board(tmp_path_factory):
     """The sample rows (SYNTHETIC, made-up numbers) and their leaderboard."""
     root = tmp_path_factory.mktemp("page")
     write_sample_rows(root / "rows")
-    make_leaderboard([root / "rows"], root / "out", resamples=100)
+    make_leaderboard([root / "rows"], root / "out")
     return root / "rows", root / "out"
 
 

@@ -57,3 +57,28 @@ def test_the_seed_of_a_draw_is_split_seed_and_its_earlier_name_still_reads(capsy
     assert s.split_seed({"split": 2}) == 2
     out = capsys.readouterr().out + capsys.readouterr().err
     assert out.count("datarc.split is deprecated") == 1 and "datarc.split_seed" in out
+
+
+def test_the_test_grid_puts_every_speaker_in_exactly_one_test_set(utterances):
+    """EmoDB's 10 speakers as 5 disjoint test pairs over split seeds 0-4: the leaderboard then pools
+    10 speakers as clusters instead of the 2 of one random draw."""
+    grid = {**DATARC, "test_grid": True}
+    tests = []
+    for seed in range(5):
+        splits, description = speaker_independent(utterances, {**grid, "split_seed": seed})
+        check_disjoint(splits)
+        assert description["test_grid"] == {"group": seed, "groups": 5}
+        assert (len(description["speakers"]["dev"]), len(description["speakers"]["train"])) == (2, 6)
+        tests.append(description["speakers"]["test"])
+    assert sorted(s for test in tests for s in test) == sorted({u.unit for u in utterances})
+    assert all(len(test) == 2 for test in tests)
+    with pytest.raises(CorpusError, match="5 test groups of 2: use split seeds 0 to 4"):
+        speaker_independent(utterances, {**grid, "split_seed": 5})
+
+
+def test_a_grid_spreads_a_remainder_over_the_first_groups():
+    from care_superb.downstream.splits import test_grid
+
+    groups = test_grid([f"a{i:02d}" for i in range(23)], 3)  # RAVDESS-Song's 23 singers in groups of 3
+    assert [len(g) for g in groups] == [4, 4, 3, 3, 3, 3, 3]
+    assert sorted(s for g in groups for s in g) == [f"a{i:02d}" for i in range(23)]

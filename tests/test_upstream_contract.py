@@ -19,10 +19,11 @@ import pytest
 import torch
 
 from baseline_helpers import padded_vs_alone, utterances
+from helpers import ENGLISH_TASK
 from care_superb.upstream import S3PRL_OWN_PADDED_EQUALS_ALONE, hub_entries, padded_equals_alone
 from care_superb.upstream.baselines import RandomCheckpoint, random_checkpoints
 from care_superb.upstream.checkpoints import identify
-from care_superb.upstream.registry import batch_dependent
+from care_superb.upstream.registry import batch_dependent, task_language_readers
 
 torch.set_num_threads(1)
 ENTRIES = hub_entries()
@@ -57,6 +58,8 @@ def built(random_checkpoint, tmp_path_factory):
             return upstream
         if name not in cache:
             cache[name] = ENTRIES[name](ckpt=str(path), model_config=None, refresh=False)
+            if name in task_language_readers():  # then told its task, as the plug has s3prl's runner do
+                cache[name].use_task(ENGLISH_TASK)
         return cache[name]
 
     return build

@@ -40,6 +40,22 @@ def random_hf_whisper(folder: Path, seed: int = 0, layers: int = 2, width: int =
     return save_hf_whisper(model, folder)
 
 
+def english_only_generation(folder: Path, max_length: int = 448) -> Path:
+    """The generation_config.json of an English-only Hugging Face Whisper (as openai/whisper-tiny.en
+    has it: not multilingual, no language or task tokens), its special tokens' ids read from
+    tiny.en's tokenizer."""
+    import json
+
+    from transformers import GenerationConfig
+
+    ids = {t["content"]: t["id"] for t in json.loads(tokenizer_file().read_text())["added_tokens"]}
+    end, start, bare = ids["<|endoftext|>"], ids["<|startoftranscript|>"], ids["<|notimestamps|>"]
+    GenerationConfig(is_multilingual=False, bos_token_id=start, decoder_start_token_id=start, eos_token_id=end,
+                     pad_token_id=end, no_timestamps_token_id=bare, forced_decoder_ids=[[1, bare]],
+                     begin_suppress_tokens=[220, end], max_length=max_length).save_pretrained(folder)
+    return folder
+
+
 def convert_with_ctranslate2(hf_folder: Path, out: Path, quantization: str | None) -> Path:
     """CTranslate2's own converter (ct2-transformers-converter) of a Hugging Face folder."""
     from ctranslate2.converters import TransformersConverter

@@ -80,7 +80,8 @@ def main() -> None:
             "seeds": [int(s) for s in args.seeds.split(",")],
             "upstreams": [{"name": "care_local", "ckpt": str(care), "label": "CARE (tiny, random)"},
                           {"name": "fbank_no_cmvn", "label": "log-mel (fbank_no_cmvn)"}],
-            "downstream": {"optimizer": {"lr": args.lr}, "runner": runner},
+            # the paper's fixed schedule: one training of --steps at --lr per cell
+            "downstream": {"schedule": "paper", "optimizer": {"lr": args.lr}, "runner": runner},
             "tasks": {task: {"root": str(root)} for task, root in roots.items()},
             "executor": {"kind": "local", "jobs": args.jobs, "threads_per_job": 1}}, sort_keys=False))
         with open(work / f"{engine}.log", "a") as log:

@@ -6,8 +6,9 @@ Counts: the utterances the demo file's cells use, per task, as `care-superb benc
 (an utterance counts once per distinct audio, however many cells use it). Costs: each candidate
 built as the benchmark builds it, then its forward (audio read and resampled beforehand) on
 --per-task utterances of every task, one at a time, the candidates alternating utterance by
-utterance; transcripts are not cached between candidates (each asr_text candidate gets its own
-empty CARE_SUPERB_HOME). One CPU thread. Seconds are the process's CPU seconds (what the forward
+utterance; transcripts are not shared between candidates (each asr_text candidate has its own
+transcript file, empty at the start). asr_text transcribes in each task's language; a task its
+Whisper refuses (tiny.en on EmoDB and CaFE) is left blank. One CPU thread. Seconds are the process's CPU seconds (what the forward
 costs, even on a machine that others share; wall seconds are printed beside them). The demo
 corpora must exist (scripts/demo.sh makes them, or `care-superb synth`).
 
@@ -66,6 +67,19 @@ def build(candidate: str, home: Path):
     return asr_text(ckpt="minilm", model_config=str(settings))
 
 
+def serves(upstream, task: str) -> bool:
+    """Whether the candidate serves the task as the benchmark builds it: asr_text is told the task's
+    language, and refuses it where its Whisper is English-only (tiny.en on EmoDB, CaFE)."""
+    use_task = getattr(upstream, "use_task", None)
+    if use_task is None:
+        return True
+    try:
+        use_task(task)
+    except ValueError:
+        return False
+    return True
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--demo", default=str(REPO / "benchmark/configs/demo.yaml"))
@@ -92,6 +106,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         upstreams = {c: build(c, Path(tmp) / c.replace(":", "-")) for c in candidates}
         for upstream in upstreams.values():  # warm up
+            serves(upstream, next(t for t in wavs if serves(upstream, t)))
             with torch.no_grad():
                 upstream([wavs[next(iter(wavs))][0][:16000]])
         seconds: dict[str, dict[str, list[float]]] = {c: defaultdict(list) for c in candidates}
@@ -99,6 +114,8 @@ def main() -> None:
         for task, task_wavs in wavs.items():
             for wav in task_wavs:
                 for candidate, upstream in upstreams.items():
+                    if not serves(upstream, task):
+                        continue  # refused: no cost to measure
                     start, start_wall = time.process_time(), time.perf_counter()
                     with torch.no_grad():
                         upstream([wav])
@@ -107,7 +124,7 @@ def main() -> None:
     rows = []
     for candidate in candidates:
         per_task = {task: statistics.mean(v) for task, v in seconds[candidate].items()}
-        total = sum(per_task[task] * new[task] for task in counts)
+        total = sum(per_task[task] * new[task] for task in counts if task in per_task)
         measured = sum(len(v) for v in seconds[candidate].values())
         rows.append([candidate, sum(map(sum, seconds[candidate].values())) / measured, wall[candidate] / measured,
                      *(per_task.get(task) for task in sorted(counts)), total, total / args.jobs])

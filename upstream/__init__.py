@@ -49,7 +49,10 @@ def _recording(name: str, entry: Callable) -> Callable:
     @functools.wraps(entry)
     def build(*args, **kwargs):
         model = entry(*args, **kwargs)
-        _LOADED[name] = dict(getattr(model, "provenance", None) or {"ckpt": kwargs.get("ckpt")})
+        # The model's own dict, not a copy: what it learns later (asr_text's language, its count of
+        # empty transcripts) reaches the row written at the end.
+        recorded = getattr(model, "provenance", None)
+        _LOADED[name] = recorded if isinstance(recorded, dict) else {"ckpt": kwargs.get("ckpt")}
         return model
 
     return build

@@ -14,6 +14,8 @@ What a ``hubconf.py`` declares, at module level:
   its recognisers look for in a folder, said when a folder matches none;
 - ``EXTRA`` (optional): the setup.cfg extra its owners' code comes from, imported only when an
   upstream is built;
+- ``TASK_LANGUAGE`` (optional): its names whose features depend on the task's language (asr_text
+  transcribes in it): built with ``language=`` the task's, and cached per language by the benchmark;
 - ``LISTING``: its rows of the upstream table in docs/upstreams.md, ``(-u, reads, what, hidden states)``
   (``python -m care_superb.upstream.registry`` prints the table; a test compares it with docs/upstreams.md).
 """
@@ -74,6 +76,11 @@ def batch_dependent() -> set[str]:
     """Names whose folder declares ``BATCH_DEPENDENT``: a padded batch does not give each utterance
     what it gets alone (the contract test holds every other name to that, and these to this)."""
     return {name for module in hubconfs().values() for name in getattr(module, "BATCH_DEPENDENT", ())}
+
+
+def task_language_readers() -> set[str]:
+    """Names whose folder declares ``TASK_LANGUAGE``: their features depend on the task's language."""
+    return {name for module in hubconfs().values() for name in getattr(module, "TASK_LANGUAGE", ())}
 
 
 def extras() -> dict[str, str]:

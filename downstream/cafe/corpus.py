@@ -36,6 +36,8 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Parsed, Utterance, require_root
 
+LANGUAGE = "fr"  # what is spoken, as Whisper codes it (asr_text transcribes in it): French (Canadian French actors)
+
 EMOTIONS = {"C": "anger", "D": "disgust", "J": "happiness", "N": "neutral",
             "P": "fear", "S": "surprise", "T": "sadness"}
 FOLDERS = {"C": "Colère", "D": "Dégoût", "J": "Joie", "N": "Neutre", "P": "Peur", "S": "Surprise",

@@ -46,6 +46,8 @@ import pandas as pd
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_dir, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English
+
 # Segments the corpus defines as empty (start == end in OpinionLevelSentiment.csv).
 KNOWN_EMPTY = ("2WGyTLYerpo_44",)
 EMPTY = "empty segment (start == end in the corpus)"

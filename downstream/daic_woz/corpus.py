@@ -65,6 +65,8 @@ import soundfile as sf
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English
+
 LABEL_FILES = {"train": "train_split_Depression_AVEC2017.csv", "dev": "dev_split_Depression_AVEC2017.csv"}
 LABEL_COLUMNS = ("Participant_ID", "PHQ8_Binary", "PHQ8_Score")  # the ones read
 TEST_LABEL_FILE = "full_test_split.csv"  # the AVEC 2017 test labels

@@ -16,6 +16,8 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Parsed, Utterance, require_dir, require_root
 
+LANGUAGE = "de"  # what is spoken, as Whisper codes it (asr_text transcribes in it): German
+
 # speaker id -> sex, as documented with the corpus.
 SPEAKERS = {"03": "m", "08": "f", "09": "f", "10": "m", "11": "m",
             "12": "m", "13": "f", "14": "f", "15": "m", "16": "f"}

@@ -31,6 +31,8 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_dir, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English
+
 SESSIONS = tuple(f"Session{n}" for n in range(1, 6))
 # consensus code -> the category the raters chose (their lines spell it out)
 CODES = {"neu": "Neutral", "hap": "Happiness", "exc": "Excited", "sad": "Sadness", "ang": "Anger",

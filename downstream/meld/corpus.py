@@ -35,6 +35,8 @@ import pandas as pd
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English (the Friends TV series)
+
 SPLITS = ("train", "dev", "test")
 CSV_NAMES = {"train": "train_sent_emo.csv", "dev": "dev_sent_emo.csv", "test": "test_sent_emo.csv"}
 CLIP_FOLDERS = {"train": "train_splits", "dev": "dev_splits_complete", "test": "output_repeated_splits_test"}

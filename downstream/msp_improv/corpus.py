@@ -38,6 +38,8 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English
+
 ATTRIBUTES = ("valence", "arousal", "dominance")
 PREFIXES = {"V": "valence", "A": "arousal", "D": "dominance"}
 LABEL_FILES = ("Evaluation.txt", "Evalution.txt")

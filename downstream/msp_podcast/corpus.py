@@ -26,6 +26,8 @@ from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, require_dir, require_root
 
+LANGUAGE = "en"  # what is spoken, as Whisper codes it (asr_text transcribes in it): English
+
 NAME = re.compile(r"^MSP-PODCAST_\d{4}_\d{4}(_\d{4})?$")
 LABEL_FILES = ("labels_consensus.csv", "labels_concensus.csv")
 LABEL_COLUMNS = ("FileName", "EmoClass", "EmoAct", "EmoVal", "EmoDom", "SpkrID", "Gender", "Split_Set")

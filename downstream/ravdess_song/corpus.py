@@ -1,9 +1,8 @@
 """RAVDESS, song part (Livingstone & Russo, 2018): 1012 sung sentences by 23 actors.
 
 As distributed: ``Audio_Song_Actors_01-24.zip`` unpacks to ``Actor_NN/`` folders of
-``MM-VV-EE-II-SS-RR-AA.wav`` files, 48 kHz 16-bit: modality ``MM`` (03 audio-only), vocal channel
-``VV`` (01 speech, 02 song), emotion ``EE``, intensity ``II`` (01 normal, 02 strong), statement
-``SS``, repetition ``RR``, actor ``AA`` (01-24, odd = male). Quirks:
+``MM-VV-EE-II-SS-RR-AA.wav`` files, 48 kHz 16-bit (the fields, shared with every RAVDESS task, are
+in ``downstream/facts/ravdess.py``). Quirks:
 
 - Actor 18 sang nothing: its folder is empty or absent.
 - The speech zip unpacks to the same ``Actor_NN/`` folders; speech files (channel 01) found there
@@ -21,43 +20,14 @@ public copy of the song archive (issue 16).
 """
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 from care_superb.downstream.corpus import CorpusError, Excluded, Parsed, Utterance, require_root
+from care_superb.downstream.facts.ravdess import EMOTIONS, FOLDER, LANGUAGE, parse_name  # shared by every RAVDESS task
 
-EMOTIONS = {"01": "neutral", "02": "calm", "03": "happy", "04": "sad",
-            "05": "angry", "06": "fearful", "07": "disgust", "08": "surprised"}
 SONG_EMOTIONS = ("01", "02", "03", "04", "05", "06")  # songs are never disgusted or surprised
-CHANNELS = {"01": "speech", "02": "song"}
-INTENSITIES = {"01": "normal", "02": "strong"}  # neutral is never strong
-STATEMENTS = {"01": "Kids are talking by the door.", "02": "Dogs are sitting by the door."}
-ACTORS = {f"{n:02d}": "m" if n % 2 else "f" for n in range(1, 25)}  # actor -> sex (odd = male)
 NO_SONG_ACTOR = "18"  # Actor_18 sang nothing: the song archive's folder is empty or absent
-NAME = re.compile(r"^(?P<modality>\d\d)-(?P<channel>\d\d)-(?P<emotion>\d\d)-(?P<intensity>\d\d)-"
-                  r"(?P<statement>\d\d)-(?P<repetition>\d\d)-(?P<actor>\d\d)\.wav$")
-FOLDER = re.compile(r"^Actor_(\d\d)$")
 LAYOUT = "Actor_NN/ folders of MM-VV-EE-II-SS-RR-AA.wav files (e.g. Actor_01/03-02-01-01-01-01-01.wav)"
-
-
-def parse_name(name: str) -> dict:
-    """``03-02-05-02-01-01-07.wav`` -> its fields, emotion as a name; CorpusError when it does not parse."""
-    match = NAME.match(name)
-    if match is None:
-        raise CorpusError(f"{name}: not a RAVDESS file name; expected MM-VV-EE-II-SS-RR-AA.wav, "
-                          f"e.g. 03-02-01-01-01-01-01.wav")
-    fields = match.groupdict()
-    checks = [("modality", {"03"}, "03 (audio-only)"), ("channel", set(CHANNELS), "01 (speech) or 02 (song)"),
-              ("emotion", set(EMOTIONS), "01-08"), ("intensity", set(INTENSITIES), "01 or 02"),
-              ("statement", set(STATEMENTS), "01 or 02"), ("repetition", {"01", "02"}, "01 or 02")]
-    for field, allowed, wanted in checks:
-        if fields[field] not in allowed:
-            raise CorpusError(f"{name}: {field} code {fields[field]!r} is not RAVDESS's; expected {wanted}")
-    if fields["actor"] not in ACTORS:
-        raise CorpusError(f"{name}: actor {fields['actor']!r} is not RAVDESS's; expected 01-24")
-    fields["emotion"] = EMOTIONS[fields["emotion"]]
-    fields["channel"] = CHANNELS[fields["channel"]]
-    return fields
 
 
 def prepare(root: str | Path) -> Parsed:

@@ -10,7 +10,8 @@ from __future__ import annotations
 import random
 from pathlib import Path
 
-from care_superb.downstream.ravdess_song.corpus import ACTORS, EMOTIONS, NO_SONG_ACTOR, SONG_EMOTIONS, STATEMENTS
+from care_superb.downstream.facts.ravdess import ACTORS, EMOTIONS, STATEMENTS
+from care_superb.downstream.ravdess_song.corpus import NO_SONG_ACTOR, SONG_EMOTIONS
 from care_superb.synth import Clip, Plan, speakers
 from care_superb.synth.intensity import scaled
 

@@ -5,8 +5,8 @@ name      reads                                                          hidden 
 ========  =============================================================  ========================
 asr_text  -k: a BERT-family text encoder folder (roberta-base in the      layers + 1 of the text
           paper) or minilm (packaged); -g: a YAML file naming the         encoder, each its token
-          Whisper that transcribes (default tiny.en) and the language     mean repeated at 50 Hz:
-          (default: detected)                                             13 x 768 roberta-base,
+          Whisper that transcribes (default tiny.en), the decoding, and   mean repeated at 50 Hz:
+          a language overriding the task's (or auto: detected)            13 x 768 roberta-base,
                                                                           7 x 384 MiniLM
 ========  =============================================================  ========================
 
@@ -21,7 +21,8 @@ __all__ = ["asr_text"]
 
 
 def asr_text(ckpt=None, model_config=None, refresh=False, **kwargs):
-    """Whisper transcribes, a BERT-family encoder (``-k``) encodes; ``-g`` sets the Whisper and language."""
+    """Whisper transcribes in the task's language, a BERT-family encoder (``-k``) encodes; ``-g`` sets
+    the Whisper and its decoding, and may override the language."""
     from care_superb.upstream.asr_text.text import EXPECTED
 
     if not ckpt:
@@ -60,6 +61,7 @@ def _recognise(path, payload):
 
 
 RECOGNISERS = [_recognise]
+TASK_LANGUAGE = ("asr_text",)  # Whisper transcribes in the task's language
 EXTRA = "whisper"  # faster-whisper runs the CTranslate2 Whisper that transcribes
 LISTING = [
     ('`asr_text`',

