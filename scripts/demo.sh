@@ -37,7 +37,10 @@ printf '%s\n' daic_woz meld msp_podcast ravdess_song emodb cafe iemocap msp_impr
 "$VENV/bin/care-superb" prepare meld --root data/synthetic/meld --cache data/synthetic/meld_16k \
     > data/synthetic/.prepare-meld.log 2>&1 && echo "[demo] MELD decoded into data/synthetic/meld_16k"
 
-# 2. CARE, random and pre-trained (resumable: the same command continues from state.pt; a state.pt
+# 2. CARE, random and pre-trained. One torch thread: the tiny model gains little from a second,
+#    and where other work shares the two cores two threads wait on each other (50 steps took about
+#    320 s with 2 threads on this machine under load, 37 s with 1; README, "The demo's cost").
+#    Resumable: the same command continues from state.pt; a state.pt
 #    of another corpus or other settings, e.g. of an older synthetic MSP-PODCAST, is refused, not
 #    reused: the log says to delete result/pretrain/demo or pass --restart).
 mkdir -p result/pretrain
@@ -47,7 +50,7 @@ echo "[demo] pre-training the tiny CARE on the synthetic MSP-PODCAST (log: resul
     --transcripts data/synthetic/msp_podcast/Transcripts --corpus-name "MSP-PODCAST (synthetic, demo size)" \
     --init result/pretrain/care-tiny-init.pt --out result/pretrain/demo \
     --teacher minilm --teacher-projection pca --acoustic-target logmel \
-    --steps "${PRETRAIN_STEPS:-50}" --lr 1e-3 --valid-every 25 --save-every 25 --threads 2 \
+    --steps "${PRETRAIN_STEPS:-50}" --lr 1e-3 --valid-every 25 --save-every 25 --threads 1 \
     > result/pretrain/demo.log 2>&1 || { tail -30 result/pretrain/demo.log; exit 1; }
 tail -n 2 result/pretrain/demo.log
 
