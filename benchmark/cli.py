@@ -21,7 +21,12 @@ def run(args) -> int:
     from care_superb.benchmark.jobs import quiet
 
     quiet()
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill` stops the jobs too, as Ctrl-C does
+    # `kill`, a scheduler's SIGTERM and a closed terminal's SIGHUP stop the run and its jobs as Ctrl-C
+    # does. SIGINT is handled even where it was ignored (a run started with `&` from a script): the
+    # jobs then start with it handled too.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     from care_superb.benchmark import spec
     from care_superb.benchmark.cache import CacheError
 

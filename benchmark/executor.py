@@ -1,16 +1,20 @@
 """Running jobs through submitit: local processes by default, SLURM for a cluster.
 
 Work is divided into ``executor.jobs`` jobs up front (longest first to the least loaded), each
-job runs its share in order, and submitit starts, watches and (on Ctrl-C) cancels them; nothing
-here schedules. While jobs run, ``wait`` shows a progress bar fed by what they leave on disk.
+job runs its share in order, and submitit starts and watches them; nothing here schedules. While
+jobs run, ``wait`` shows a progress bar fed by what they leave on disk. ``started`` stops them when
+the parent is interrupted (Ctrl-C, or SIGTERM / SIGHUP, which the CLI raises as Ctrl-C).
 """
 from __future__ import annotations
 
 import os
+import signal
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Callable, Sequence, TypeVar
+from typing import Callable, Iterator, Sequence, TypeVar
 
+import psutil
 from tqdm import tqdm
 
 from care_superb.benchmark.spec import Executor
@@ -62,18 +66,73 @@ def submit(executor, function: Callable, shares: list[list], *args) -> list:
     return jobs
 
 
+@contextmanager
+def started(executor, function: Callable, shares: list[list], *args, grace_s: float = 10.0) -> Iterator[list]:
+    """The jobs of ``submit``, stopped (``stop``) if the body, or the submission, raises: an
+    interrupted parent leaves no job running."""
+    others = {child.pid for child in psutil.Process().children()}  # not the jobs': left alone
+    jobs: list = []
+    try:
+        jobs += submit(executor, function, shares, *args)
+        yield jobs
+    except BaseException:
+        stop(jobs, grace_s, others)
+        raise
+
+
+def stop(jobs: list, grace_s: float = 10.0, others: set[int] = frozenset()) -> None:
+    """Stop the jobs as Ctrl-C in a terminal does. SLURM jobs are cancelled (scancel). On this
+    machine every process this one started (but ``others``), with all its descendants (submitit's
+    job controllers, their tasks and what those run: s3prl's runner, loader workers), gets SIGINT,
+    and SIGKILL if it still runs after ``grace_s``. submitit's own cancel signals the controller
+    only: one that ignored SIGINT (as jobs started from a background shell do) kept its tasks
+    running, and a task killed mid-way left its children. Another Ctrl-C, SIGTERM or SIGHUP
+    meanwhile is ignored, so that this always ends."""
+    from submitit.local.local import LocalJob
+
+    signals = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+    before = {s: signal.signal(s, signal.SIG_IGN) for s in signals}
+    try:
+        for job in jobs:
+            if not isinstance(job, LocalJob):
+                job.cancel(check=False)
+        family = _descendants(others)
+        _send(family, signal.SIGINT)
+        _, alive = psutil.wait_procs(family, timeout=grace_s)
+        left = {p.pid: p for p in alive + _descendants(others)}  # also any started meanwhile
+        _send(list(left.values()), signal.SIGKILL)
+        psutil.wait_procs(list(left.values()), timeout=5)
+    finally:
+        for s, handler in before.items():
+            signal.signal(s, handler)
+
+
+def _descendants(others: set[int]) -> list:
+    found = []
+    for child in psutil.Process().children():
+        if child.pid not in others:
+            try:
+                found += [child, *child.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                pass
+    return found
+
+
+def _send(processes: list, signum: int) -> None:
+    for process in processes:
+        try:
+            process.send_signal(signum)
+        except psutil.NoSuchProcess:
+            pass
+
+
 def wait(jobs: list, bar: tqdm, progress: Callable[[], int], poll_s: float = 1.0) -> list[str]:
     """Until every job ends: ``bar`` follows ``progress()``. Returns the problems of jobs that
-    died (a cell's own failure is recorded by the cell, not here). Ctrl-C cancels the jobs."""
-    try:
-        while not all(job.done() for job in jobs):
-            bar.n = progress()
-            bar.refresh()
-            time.sleep(poll_s)
-    except KeyboardInterrupt:
-        for job in jobs:
-            job.cancel(check=False)
-        raise
+    died (a cell's own failure is recorded by the cell, not here)."""
+    while not all(job.done() for job in jobs):
+        bar.n = progress()
+        bar.refresh()
+        time.sleep(poll_s)
     bar.n = progress()
     bar.refresh()
     problems = []

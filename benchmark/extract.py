@@ -21,7 +21,8 @@ import torch
 from torch.nn import functional as F
 from tqdm import tqdm
 
-from care_superb.benchmark.cache import CacheError, FileHashes, Store, Unit, utterance_id, write_shard
+from care_superb.benchmark.cache import (CacheError, FileHashes, Store, Unit, utterance_id, write_atomic_text,
+                                         write_shard)
 from care_superb.downstream.audio import load_audio
 
 
@@ -169,13 +170,44 @@ class Buffer:
             self.uids, self.pooled, self.counts, self.transcripts = [], [], [], []
 
 
+class Report:
+    """A job's utterances done so far (counted once per unit that lacked them), in a file of its
+    own that the parent's progress bar reads (``reported``): shards are written every
+    ``shard_size`` utterances, too seldom to follow. Written atomically, at most every ``every_s``
+    seconds, and at the end."""
+
+    def __init__(self, path: Path, every_s: float = 0.5):
+        self.path, self.every_s, self.done, self.last = Path(path), every_s, 0, -math.inf
+
+    def add(self, n: int) -> None:
+        self.done += n
+        if time.monotonic() - self.last >= self.every_s:
+            self.write()
+
+    def write(self) -> None:
+        write_atomic_text(self.path, str(self.done))
+        self.last = time.monotonic()
+
+
+def reported(folder: Path) -> int:
+    """The utterances done by every job reporting into ``folder``."""
+    total = 0
+    for path in Path(folder).glob("*.txt"):
+        try:
+            total += int(path.read_text())
+        except (FileNotFoundError, ValueError):  # replaced meanwhile: read at the next poll
+            pass
+    return total
+
+
 def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], shard_size: int,
-            device: str = "cpu", progress: bool = True, built: dict | None = None) -> list[dict]:
+            device: str = "cpu", progress: bool = True, built: dict | None = None,
+            report: Report | None = None) -> list[dict]:
     """One job's share: each batch's audio is read once and given to every unit that lacks some of
     it (``(unit, cache folder, indices into the batch)``), one padded forward per unit and batch;
     shards are written every ``shard_size`` utterances per unit. Returns per unit: utterances,
     forwards, audio seconds, seconds in the unit's forward, and the job's wall seconds.
-    ``built``: upstreams already built (a speed benchmark)."""
+    ``built``: upstreams already built (a speed benchmark); ``report``: the count for the parent's bar."""
     start = time.perf_counter()
     extractors: dict[Unit, Extractor] = dict(built or {})
     buffers: dict[Unit, Buffer] = {}
@@ -204,9 +236,13 @@ def extract(work: list[tuple[list[Item], list[tuple[Unit, str, list[int]]]]], sh
             stats[unit]["utterances"] += len(indices)
             stats[unit]["forwards"] += 1
             stats[unit]["audio_seconds"] += sum(len(w) for w in group) / batch[0].audio[0]
+            if report is not None:
+                report.add(len(indices))
         bar.update(len(batch))
     for buffer in buffers.values():
         buffer.flush()
+    if report is not None:
+        report.write()
     bar.close()
     wall = time.perf_counter() - start
     return [{**entry, "wall_seconds": wall} for entry in stats.values()]

@@ -27,12 +27,16 @@ def _threads(threads: int) -> None:
     torch.set_num_threads(threads)
 
 
-def extract_share(share: list[tuple], shard_size: int, device: str, threads: int) -> list[dict]:
-    """share: [(batch, [(unit, cache folder, indices)]), ...] -> extraction timings per unit."""
+def extract_share(share: list[tuple], shard_size: int, device: str, threads: int, reports: str) -> list[dict]:
+    """share: [(batch, [(unit, cache folder, indices)]), ...] -> extraction timings per unit; the
+    utterances done so far go to a file of this job's in the folder ``reports``."""
     _threads(threads)
-    from care_superb.benchmark.extract import extract
+    import submitit
 
-    return extract(share, shard_size, device)
+    from care_superb.benchmark.extract import Report, extract
+
+    name = submitit.JobEnvironment().job_id  # unique among the jobs, also across a cluster's nodes
+    return extract(share, shard_size, device, report=Report(Path(reports) / f"{name}.txt"))
 
 
 @contextmanager

@@ -109,7 +109,7 @@ def plan(bench: Benchmark, cells: list, retry_failed: bool) -> tuple[list, dict]
 def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> dict[str, str]:
     """Extract what the cache lacks for the cells to run; cell id -> its cache folder."""
     from care_superb.benchmark import jobs
-    from care_superb.benchmark.extract import batches, items_for
+    from care_superb.benchmark.extract import batches, items_for, reported
     from care_superb.downstream.registry import TASKS
     from care_superb.upstream.registry import task_language_readers
 
@@ -148,11 +148,14 @@ def fill_cache(bench: Benchmark, todo: list, used: dict, hashes: FileHashes) -> 
         shares = ex.divide(work, bench.executor.jobs, lambda w: sum(it.samples for it in w[0]) * len(w[1]))
         n = sum(len(need[2]) for _, needs in work for need in needs)
         executor = ex.make(bench.executor, bench.output / "logs" / "extract")
-        submitted = ex.submit(executor, jobs.extract_share, shares, bench.extraction["shard_size"], device_of(bench),
-                              bench.executor.threads_per_job)
-        before = {str(f): Store(f).size()[1] for f in folders.values()}
-        with tqdm(total=n, desc="extracting features", unit="utt", dynamic_ncols=True) as bar:
-            problems = ex.wait(submitted, bar, lambda: sum(Store(Path(f)).size()[1] - c for f, c in before.items()))
+        reports = bench.output / "logs" / "extract" / f"progress-{os.getpid()}"  # the jobs' counts, for the bar
+        try:
+            with ex.started(executor, jobs.extract_share, shares, bench.extraction["shard_size"], device_of(bench),
+                            bench.executor.threads_per_job, str(reports)) as submitted, \
+                    tqdm(total=n, desc="extracting features", unit="utt", dynamic_ncols=True) as bar:
+                problems = ex.wait(submitted, bar, lambda: reported(reports))
+        finally:
+            shutil.rmtree(reports, ignore_errors=True)
         if problems:
             raise CacheError("feature extraction failed:\n" + "\n".join(problems) +
                              "\nRun the same command again: what was extracted is kept.")
@@ -189,17 +192,16 @@ def run_cells(bench: Benchmark, todo: list, stores: dict, retry_failed: bool) ->
                 "cache": str(bench.cache)}
     shares = ex.divide(todo, bench.executor.jobs, lambda c: c.cost())
     executor = ex.make(bench.executor, bench.output / "logs" / "cells")
-    submitted = ex.submit(executor, jobs.run_cells, shares, cells_mod.about(bench), settings)
-    print(f"[bench] {len(todo)} cells in {len(shares)} {bench.executor.kind} jobs "
-          f"(logs: {bench.output / 'logs' / 'cells'})")
-
     started = time.time()
 
     def finished() -> int:
         return sum(1 for c in todo if c.done() or (c.error.is_file() and c.error.stat().st_mtime >= started))
 
-    with tqdm(total=len(todo), desc="cells", unit="cell", dynamic_ncols=True) as bar:
-        return ex.wait(submitted, bar, finished)
+    with ex.started(executor, jobs.run_cells, shares, cells_mod.about(bench), settings) as submitted:
+        print(f"[bench] {len(todo)} cells in {len(shares)} {bench.executor.kind} jobs "
+              f"(logs: {bench.output / 'logs' / 'cells'})")
+        with tqdm(total=len(todo), desc="cells", unit="cell", dynamic_ncols=True) as bar:
+            return ex.wait(submitted, bar, finished)
 
 
 def run_benchmark(bench: Benchmark, retry_failed: bool = False) -> int:

@@ -440,7 +440,7 @@ def _closest(name: str, names: set[str]) -> str:
     import difflib
 
     near = difflib.get_close_matches(name, sorted(names), n=3)
-    return f"did you mean {', '.join(near)}?" if near else "see the README's upstream table"
+    return f"did you mean {', '.join(near)}?" if near else "see the upstream table in docs/upstreams.md"
 
 
 def slugify(text: str) -> str:

@@ -12,6 +12,7 @@ import sys
 import time
 from pathlib import Path
 
+import psutil
 import pytest
 import yaml
 
@@ -38,11 +39,14 @@ def bench(*args, timeout=900) -> subprocess.CompletedProcess:
                           capture_output=True, text=True, timeout=timeout)
 
 
-def start(file: Path, log: Path) -> subprocess.Popen:
+def start(file: Path, log: Path, ignore_sigint: bool = False) -> subprocess.Popen:
     # Its own session: killing it kills the bench process and its submitit jobs, as a lost
-    # terminal or a cluster's OOM killer would.
+    # terminal or a cluster's OOM killer would. ignore_sigint: as `care-superb bench ... &` in a
+    # shell script starts it.
+    ignore = (lambda: signal.signal(signal.SIGINT, signal.SIG_IGN)) if ignore_sigint else None
     return subprocess.Popen([sys.executable, "-m", "care_superb.cli", "bench", str(file)], env=ENV,
-                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True)
+                            stdout=open(log, "w"), stderr=subprocess.STDOUT, start_new_session=True,
+                            preexec_fn=ignore)
 
 
 def kill_when(process: subprocess.Popen, ready, timeout=600) -> None:
@@ -53,6 +57,37 @@ def kill_when(process: subprocess.Popen, ready, timeout=600) -> None:
         time.sleep(0.05)
     os.killpg(process.pid, signal.SIGKILL)
     process.wait()
+
+
+def signal_when(process: subprocess.Popen, signum: int, ready, timeout=600) -> list[int]:
+    """Sends ``signum`` to the bench process alone once ``ready()``; returns what still runs in its
+    session (its jobs and theirs) once it has exited."""
+    deadline = time.time() + timeout
+    while not ready():
+        assert process.poll() is None, "the run ended before it could be signalled"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    assert len(session(process.pid)) >= 3, "no jobs were running"  # bench, a job's controller, its task
+    process.send_signal(signum)
+    process.wait(timeout=120)
+    time.sleep(1.0)  # an orphan would still be running; a process being reaped is not counted
+    left = session(process.pid)
+    try:
+        os.killpg(process.pid, signal.SIGKILL)  # whatever was left, not to outlive a failing test
+    except ProcessLookupError:
+        pass
+    return left
+
+
+def session(sid: int) -> list[str]:
+    found = []
+    for p in psutil.process_iter(["pid", "status", "cmdline"]):
+        try:
+            if os.getsid(p.pid) == sid and p.info["status"] != psutil.STATUS_ZOMBIE:
+                found.append(" ".join(p.info["cmdline"] or [])[:200])
+        except (ProcessLookupError, psutil.NoSuchProcess):
+            pass
+    return found
 
 
 def rows(out: Path) -> dict:
@@ -103,6 +138,36 @@ def test_killed_twice_and_restarted_it_ends_with_the_same_rows(tmp_path, synth_r
     assert row["engine"] == "cached" and row["benchmark"]["category"] == "base"
     assert row["upstream"]["provenance"]["random_weights"] is True
     assert list((tmp_path / "run" / "cells" / "care").rglob("events.out.tfevents.*"))  # TensorBoard per cell
+
+
+def test_sigterm_and_sighup_stop_its_jobs_as_ctrl_c_does_and_a_restart_resumes(tmp_path, synth_root):
+    ups = [{"name": "fbank_no_cmvn", "label": "mel", "category": "base"},
+           {"name": "care_local", "label": "care", "category": "base", "random": {"family": "care", "size": "tiny"}}]
+    tasks = {"emodb": {"root": str(synth_root("emodb")), "downstream": {"runner": RUNNER}}}
+    out = tmp_path / "run"
+    file = bench_file(tmp_path / "run.yaml", out, ups, tasks, executor={"jobs": 2})
+    # 1. SIGTERM (`kill`, a scheduler) during the extraction, the run started with SIGINT ignored
+    #    as from a background shell: before, its two extraction jobs went on running.
+    first = start(file, tmp_path / "1.log", ignore_sigint=True)
+    left = signal_when(first, signal.SIGTERM, lambda: len(list((out / "cache").glob("*/shard-*.pt"))) >= 2)
+    log = (tmp_path / "1.log").read_text()
+    assert left == [], log[-3000:]
+    assert first.returncode == 130 and "interrupted; finished cells and cached features are kept" in log
+    # 2. SIGHUP (the terminal closed) once a cell has finished; the extraction is resumed first
+    second = start(file, tmp_path / "2.log")
+    left = signal_when(second, signal.SIGHUP, lambda: len(rows(out)) >= 1)
+    log = (tmp_path / "2.log").read_text()
+    assert left == [], log[-3000:]
+    assert second.returncode == 130
+    cached = [int(line.split(": ")[1].split(" of ")[0]) for line in log.splitlines()
+              if line.startswith("[bench] cache ") and " of 280 utterances cached" in line]
+    assert cached and any(0 < c < 280 for c in cached), log[-3000:]
+    # 3. run again: the finished cells are skipped and the rest complete
+    finished = len(rows(out))
+    assert 1 <= finished < 4
+    done = bench(file)
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    assert f"4 cells ({finished} done, 0 failed)" in done.stdout and len(rows(out)) == 4
 
 
 def test_a_failed_cell_is_recorded_the_run_goes_on_and_retry_redoes_it(tmp_path, synth_root):

@@ -248,6 +248,32 @@ def test_a_cell_reads_the_index_and_only_its_shards_checksumming_none(tmp_path, 
         store.load([it.uid for it in first])
 
 
+def test_a_job_reports_its_utterances_as_it_goes_not_only_when_a_shard_is_written(tmp_path, utterances, monkeypatch):
+    # The parent's bar read finished shards only: 0 for minutes while the jobs' own bars moved.
+    from care_superb.benchmark import extract as extract_mod
+
+    units = [Unit("fbank_no_cmvn", None, None, False), Unit("fbank_no_cmvn", None, None, True)]
+    items = items_for(utterances, AUDIO, FileHashes(tmp_path))
+    work = [(batch, [(unit, str(tmp_path / f"cache{i}"), list(range(len(batch)))) for i, unit in enumerate(units)])
+            for batch in batches(items, 2)]
+    seen = []  # (count written, shards on disk then)
+    written = extract_mod.write_atomic_text
+
+    def spy(path, text):
+        seen.append((int(text), len(list(tmp_path.glob("cache*/shard-*.pt")))))
+        written(path, text)
+
+    monkeypatch.setattr(extract_mod, "write_atomic_text", spy)
+    reports = tmp_path / "reports"
+    extract(work, 128, progress=False, report=extract_mod.Report(reports / "job-a.txt", every_s=0))
+    total = 2 * len(items)  # each utterance once per unit that lacked it, as the bar's total counts
+    assert [count for count, _ in seen] == list(range(2, total + 1, 2)) + [total]  # after each unit's batch
+    assert [count for count, shards in seen if shards == 0][-1] == total  # all counted before the shards
+    (reports / "job-b.txt").write_text("5")  # another job's
+    assert extract_mod.reported(reports) == total + 5
+    assert extract_mod.reported(tmp_path / "none yet") == 0
+
+
 def test_asr_text_is_cached_per_task_language_and_built_told_it(tmp_path, utterances):
     """asr_text's features depend on the language its Whisper transcribes in, the task's: one cache
     folder per language, and extraction builds it told the language (no other upstream's key

@@ -21,7 +21,7 @@ CHROMIUM = "/usr/bin/chromium"
 # As /work's machines run it: no sandbox as root, and none of Chromium's own background traffic.
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update", "--disable-sync", "--no-first-run"]
-SCREENSHOTS = "CARE_SUPERB_PAGE_SCREENSHOTS"  # a folder: the browser test also saves the README's screenshots there
+SCREENSHOTS = "CARE_SUPERB_PAGE_SCREENSHOTS"  # a folder: the browser test also saves docs/leaderboard.md's screenshots there
 
 
 @pytest.fixture(scope="module")
@@ -200,7 +200,7 @@ def test_the_page_in_a_real_browser(board):
             plain.locator("#cell-care-emodb > summary").click()
             assert plain.locator("#cell-care-emodb table.confusion").is_visible()
 
-            if os.environ.get(SCREENSHOTS):  # the README's pictures: Table II, and a task with a cell's details open
+            if os.environ.get(SCREENSHOTS):  # docs/leaderboard.md's pictures: Table II, and a task with a cell's details open
                 folder = Path(os.environ[SCREENSHOTS])
                 page.evaluate("document.getElementById('table-table2').scrollIntoView()")
                 page.screenshot(path=folder / "leaderboard-page.png")

@@ -20,7 +20,7 @@ from care_superb.upstream.registry import hubconfs, table
 plug()
 OUR_DOWNSTREAM = Path(care_superb.downstream.__file__).parent
 OUR_UPSTREAM = OUR_DOWNSTREAM.parent / "upstream"
-README = OUR_DOWNSTREAM.parent / "README.md"
+UPSTREAM_DOCS = OUR_DOWNSTREAM.parent / "docs" / "upstreams.md"
 
 
 def test_every_task_folder_is_a_task_and_imports_through_s3prl():
@@ -50,10 +50,10 @@ def test_every_name_of_every_hubconf_is_our_entry_in_s3prl_hub():
         assert getattr(s3prl.hub, name).__wrapped__ is entries[name].__wrapped__  # ours, not s3prl's
 
 
-def test_the_readme_upstream_table_is_every_folders_listing():
+def test_the_docs_upstream_table_is_every_folders_listing():
     generated = table()
-    assert generated in README.read_text(), (
-        "README.md's table under '## Upstreams' differs from the folders' LISTING: replace it with the output "
+    assert generated in UPSTREAM_DOCS.read_text(), (
+        "docs/upstreams.md's table under '# Upstreams' differs from the folders' LISTING: replace it with the output "
         "of `python -m care_superb.upstream.registry`")
     for name in hub_entries():
         assert f"`{name}`" in generated, f"{name} is in no hubconf's LISTING"

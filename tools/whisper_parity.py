@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""whisper_local's hidden states against the owners' own code, layer by layer (the README's figures).
+"""whisper_local's hidden states against the owners' own code, layer by layer (the figures in docs/upstreams.md).
 
 1. Real weights (the packaged tiny.en and base) against CTranslate2's own ``encode()``, which returns
    only the last state (the final LayerNorm of the last layer). So for each k >= 1 (CTranslate2

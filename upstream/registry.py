@@ -16,8 +16,8 @@ What a ``hubconf.py`` declares, at module level:
   upstream is built;
 - ``TASK_LANGUAGE`` (optional): its names whose features depend on the task's language (asr_text
   transcribes in it): built with ``language=`` the task's, and cached per language by the benchmark;
-- ``LISTING``: its rows of the README's upstream table, ``(-u, reads, what, hidden states)``
-  (``python -m care_superb.upstream.registry`` prints the table; a test compares it with the README).
+- ``LISTING``: its rows of the upstream table in docs/upstreams.md, ``(-u, reads, what, hidden states)``
+  (``python -m care_superb.upstream.registry`` prints the table; a test compares it with docs/upstreams.md).
 """
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ def _checked(module: ModuleType) -> ModuleType:
     if not all(callable(r) for r in getattr(module, "RECOGNISERS", ())):
         raise TypeError(f"{where}: RECOGNISERS must hold functions (path, payload) -> Found | None")
     if not all(isinstance(row, tuple) and len(row) == len(TABLE_HEAD) for row in getattr(module, "LISTING", ())):
-        raise TypeError(f"{where}: LISTING must hold rows {TABLE_HEAD} of the README's upstream table")
+        raise TypeError(f"{where}: LISTING must hold rows {TABLE_HEAD} of the upstream table in docs/upstreams.md")
     return module
 
 
@@ -89,7 +89,7 @@ def extras() -> dict[str, str]:
 
 
 def table() -> str:
-    """The README's upstream table: every folder's ``LISTING``, then s3prl's own names."""
+    """The upstream table of docs/upstreams.md: every folder's ``LISTING``, then s3prl's own names."""
     rows = [TABLE_HEAD, *(row for module in hubconfs().values() for row in getattr(module, "LISTING", ())), TABLE_TAIL]
     lines = ["| " + " | ".join(row) + " |" for row in rows]
     return "\n".join([lines[0], "|" + "---|" * len(TABLE_HEAD), *lines[1:]])

@@ -271,7 +271,7 @@ def prepare(root: str | Path, interruptions: dict | None = None, transcript_offs
         else:
             excluded.append(Excluded(str(pid), "session in no label list",
                                      f"{folders[pid]}: not in {', '.join([*LABEL_FILES.values(), TEST_LABEL_FILE])}"))
-    return Parsed(utterances, excluded, notes,
+    return Parsed(utterances, excluded, notes=notes,
                   partition=f"AVEC 2017 lists, tested on {TEST_LISTS[test_list]} (test_list: {test_list})",
                   clusters="interview")
 
