@@ -3,6 +3,8 @@
 
 Run it from the repository root, as in s3prl, so that ``./downstream/<task>/config.yaml`` is found.
 One convenience: without ``--device``, a machine with no CUDA runs on the CPU instead of failing.
+One check: a ``-o`` key that the task does not read is refused, naming the closest valid key
+(``care_superb/downstream/config_keys.py``), where s3prl would add it and run without it.
 """
 import sys
 
@@ -18,6 +20,11 @@ if __name__ == "__main__":
     plug()  # registers our upstreams and tasks with s3prl
     from s3prl.run_downstream import main
 
+    from care_superb.downstream.config_keys import UnknownSetting
+
     if "--device" not in sys.argv and not torch.cuda.is_available():
         sys.argv += ["--device", "cpu"]
-    main()
+    try:
+        main()
+    except UnknownSetting as err:  # a misspelt -o key: the message, not a traceback
+        sys.exit(f"run_downstream.py: error: {err}")
