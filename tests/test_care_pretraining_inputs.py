@@ -151,10 +151,11 @@ def test_each_bad_input_is_named_with_its_fix_and_the_others_are_cached(tmp_path
     assert again == done and stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.npy")}
 
 
-# The killed extraction writes each cache file slowly, half of it first (a slow disk): the kill
-# below waits for a half-written file, so it always lands in the middle of one.
+# The killed extraction writes each cache file slowly, half of it first (a slow disk), with a
+# marker file present while it waits: the kill waits for the marker, so it always lands in the
+# middle of writing a file, wherever the code under test writes it.
 SLOW_EXTRACTION = """
-import io, sys, time
+import io, pathlib, sys, time
 import numpy as np
 from care_superb.upstream.care.pretraining import inputs, targets
 from care_superb.upstream.care.pretraining.cache import Extractor
@@ -165,10 +166,13 @@ def slow_save(file, array, *args, **kwargs):
     data = whole.getvalue()
     file.write(data[: len(data) // 2])
     file.flush()
+    writing.touch()
     time.sleep(0.1)
+    writing.unlink()
     file.write(data[len(data) // 2:])
 np.save = slow_save
-corpus, cache, teacher = sys.argv[1:]
+corpus, cache, teacher, writing = sys.argv[1:]
+writing = pathlib.Path(writing)
 Extractor(cache, targets.TextTeacher(teacher), targets.LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
 """
 
@@ -193,19 +197,19 @@ def assert_same_cache(resumed: Path, straight: Path) -> None:
 
 
 def test_extraction_killed_midway_resumes_to_the_same_cache(tmp_path, teacher_dir):
-    corpus, killed_cache = tiny_corpus(tmp_path / "c", n=16), tmp_path / "killed"
+    corpus, killed_cache, writing = tiny_corpus(tmp_path / "c", n=16), tmp_path / "killed", tmp_path / "writing"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
     killed = subprocess.Popen([sys.executable, "-c", SLOW_EXTRACTION, str(corpus), str(killed_cache),
-                               str(teacher_dir)], env=env)
+                               str(teacher_dir), str(writing)], env=env)
     deadline = time.time() + 120
     while time.time() < deadline and killed.poll() is None and not (
-            len(list(killed_cache.glob("acoustic/*/*.npy"))) >= 4 and list(killed_cache.rglob(".*.partial"))):
+            len(list(killed_cache.glob("acoustic/*/*.npy"))) >= 4 and writing.exists()):
         time.sleep(0.01)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
     partial = len(list(killed_cache.glob("acoustic/*/*.npy")))
     assert 4 <= partial < 16, "the kill should land in the middle of the extraction"
-    assert list(killed_cache.rglob(".*.partial")), "the kill should leave a half-written file"
+    assert writing.exists(), "the kill should land in the middle of writing a file"
     teacher = TextTeacher(teacher_dir)
     Extractor(killed_cache, teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
     Extractor(tmp_path / "straight", teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
