@@ -125,7 +125,8 @@ def unknown(given: dict, config: dict, task: str) -> list[tuple[Path_, str]]:
             if key not in keys:
                 near = difflib.get_close_matches(str(key), sorted(keys), n=1)
                 found.append((here, f"did you mean {'.'.join(path + (near[0],))}?" if near else
-                              f"the keys there are {', '.join(sorted(keys)) or 'none'}"))
+                              f"the keys there are {', '.join(sorted(keys))}" if keys else
+                              f"{task} takes no setting there"))
             elif isinstance(value, dict) and here not in PROJECT_KEYS:
                 below = base.get(key)
                 if below is None or isinstance(below, dict):  # a value given as a mapping is not a setting

@@ -85,6 +85,11 @@ def test_what_the_tables_allow_passes_on_every_task():
     # the torch optimizer named decides: SGD has no betas
     assert unknown({"optimizer": {"torch_optim_name": "SGD", "betas": [0.9, 0.9]}}, spec.task_config("emodb"),
                    "emodb")[0][0] == ("optimizer", "betas")
+    # an objective's options are its own: DAIC-WOZ's interview decision; CMU-MOSI's takes none
+    assert unknown({"downstream_expert": {"objective": {"decision": "mean"}}}, spec.task_config("daic_woz"),
+                   "daic_woz") == []
+    assert unknown({"downstream_expert": {"objective": {"decision": "mean"}}}, spec.task_config("cmu_mosi"),
+                   "cmu_mosi") == [(("downstream_expert", "objective", "decision"), "cmu_mosi takes no setting there")]
     # a corpus parser's options are its prepare()'s: MSP-IMPROV's config lists none
     assert unknown({"downstream_expert": {"datarc": {"corpus": {"speaker": "session"}}}},
                    spec.task_config("msp_improv"), "msp_improv") == []
