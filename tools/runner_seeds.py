@@ -63,7 +63,7 @@ def run(seed: int, threads: int, select: str | None) -> list[dict]:
                           "test": f"{case.get('classname').split('.')[-1]}::{case.get('name')}",
                           "passed": failure is None, "seconds": round(float(case.get("time")), 1),
                           "margin": worst["margin"] if worst else float("nan"),
-                          "metric": f"{worst['metric']} {worst['value']:.3f} > {worst['floor']:.3f}" if worst else "",
+                          "metric": f"{worst['metric']} {worst['value']:.3f}, floor {worst['floor']:.3f}" if worst else "",
                           "detail": (failure.get("message") or "")[:160] if failure is not None else ""})
         return found
 
@@ -74,8 +74,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--threads", type=int, nargs="+", default=[1], help="torch threads of the runs (default 1)")
     parser.add_argument("-k", dest="select", help="pytest -k expression: only these tests")
     args = parser.parse_args(argv)
-    table = pd.DataFrame([row for threads in args.threads for seed in args.seeds
-                          for row in run(seed, threads, args.select)])
+    rows = []
+    for threads in args.threads:
+        for seed in args.seeds:
+            done = run(seed, threads, args.select)
+            rows += done
+            for row in done:  # as each run ends: a long run shows its progress
+                print(f"seed {seed}, {threads} threads: {row['test']}: margin {row['margin']:+.4f} "
+                      f"({row['metric'] or row['detail']})", flush=True)
+    table = pd.DataFrame(rows)
     table["run"] = [f"seed {s}, {t} thr" for s, t in zip(table.seed, table.threads)]
     shown = table.assign(cell=[f"{m:+.3f}" + ("" if ok else " FAIL") for m, ok in zip(table.margin, table.passed)])
     print("Margin over the floor (metric - floor; the smallest of a test's floors):\n")
