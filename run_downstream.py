@@ -5,6 +5,8 @@ Run it from the repository root, as in s3prl, so that ``./downstream/<task>/conf
 Two additions: a config whose ``schedule`` is converge (downstream/schedule.py) stops on dev,
 which s3prl's Runner cannot do itself, so the expert's stop is caught here; and without
 ``--device``, a machine with no CUDA runs on the CPU instead of failing.
+One check: a ``-o`` key that the task does not read is refused, naming the closest valid key
+(``care_superb/downstream/config_keys.py``), where s3prl would add it and run without it.
 """
 import sys
 
@@ -20,6 +22,7 @@ if __name__ == "__main__":
     plug()  # registers our upstreams and tasks with s3prl
     from s3prl.run_downstream import main
 
+    from care_superb.downstream.config_keys import UnknownSetting
     from care_superb.downstream.schedule import EarlyStop
 
     if "--device" not in sys.argv and not torch.cuda.is_available():
@@ -28,3 +31,5 @@ if __name__ == "__main__":
         main()
     except EarlyStop as stop:  # the converge schedule stopped on dev: training is done
         print(f"[run_downstream] {stop}")
+    except UnknownSetting as err:  # a misspelt -o key: the message, not a traceback
+        sys.exit(f"run_downstream.py: error: {err}")

@@ -23,10 +23,21 @@ def run(args) -> int:
     quiet()
     # `kill`, a scheduler's SIGTERM and a closed terminal's SIGHUP stop the run and its jobs as Ctrl-C
     # does. SIGINT is handled even where it was ignored (a run started with `&` from a script): the
-    # jobs then start with it handled too.
+    # jobs then start with it handled too. The caller's handlers come back afterwards (a bench run
+    # in-process, as the tests do, must not leave its handlers behind).
+    signals = (signal.SIGTERM, signal.SIGHUP, signal.SIGINT)
+    saved = {signum: signal.getsignal(signum) for signum in signals}
     for signum in (signal.SIGTERM, signal.SIGHUP):
         signal.signal(signum, _interrupt)
     signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        return _run(args)
+    finally:
+        for signum, handler in saved.items():
+            signal.signal(signum, handler)
+
+
+def _run(args) -> int:
     from care_superb.benchmark import spec
     from care_superb.benchmark.cache import CacheError
 

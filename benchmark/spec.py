@@ -226,6 +226,7 @@ def _parse(path: Path, data: dict, problems: list[str], engine_override: str | N
 
     problems += check_schedule(downstream.get("schedule"), "downstream")
     tasks = _parse_tasks(data.get("tasks"), TASKS, problems)
+    _check_settings(downstream, tasks, problems)
     task_names = {t.name for t in tasks}
     problems += lr_under_converge(downstream, tasks)
     upstreams = _parse_upstreams(data.get("upstreams"), task_names, problems)
@@ -319,6 +320,31 @@ def lr_under_converge(downstream: dict, tasks: list[TaskEntry]) -> list[str]:
                                 f"learning rate on dev from schedule.lr_grid; give the rates there "
                                 f"(schedule: {{name: converge, lr_grid: [...]}}) or set schedule: paper")
     return list(dict.fromkeys(problems))
+
+
+def _check_settings(downstream: dict, tasks: list[TaskEntry], problems: list[str]) -> None:
+    """Every downstream setting the file gives is one the task reads (config_keys.unknown): a
+    misspelt key would otherwise be merged into the config and silently not apply."""
+    from care_superb.downstream.config_keys import DATARC, unknown
+
+    lacking: dict[str, tuple[list[str], str]] = {}  # one problem of the top-level downstream: for all its tasks
+    for task in tasks:
+        config = task_config(task.name)
+        for where, given, shown in (("downstream", downstream, 0), (f"tasks.{task.name}.downstream", task.downstream, 0),
+                                    (f"tasks.{task.name}.datarc", {DATARC[0]: {DATARC[1]: {
+                                        # these four _parse_tasks refuses with their task key
+                                        k: v for k, v in task.datarc.items()
+                                        if k not in ("fold", "split_seed", "split", "root")}}}, len(DATARC))):
+            for path, hint in unknown(given, config, task.name):
+                if shown:  # as the file writes it: datarc.<key>, the suggestion too
+                    hint = hint.replace(".".join(DATARC) + ".", "")
+                lacking.setdefault(f"{where}.{'.'.join(path[shown:])}", ([], hint))[0].append(task.name)
+    for key, (names, hint) in lacking.items():
+        readers = [t.name for t in tasks if t.name not in names]
+        if key.startswith("downstream.") and readers:  # a setting of some tasks only
+            hint = " or ".join(f"set it under tasks.{name}.downstream" for name in readers)
+        problems.append(f"{key}: not a setting of {', '.join(names)} (downstream/<task>/config.yaml, or one that "
+                        f"s3prl or care-superb adds); {hint}")
 
 
 def _parse_choice(where: str, entry: dict, name: str, problems: list[str]) -> UpstreamChoice:

@@ -33,6 +33,14 @@ def plug() -> None:
     # s3prl stores its argparse.Namespace in every checkpoint; torch >= 2.6 loads with
     # weights_only=True by default and would refuse `-e EXP/dev-best.ckpt` without this.
     torch.serialization.add_safe_globals([argparse.Namespace])
+    # s3prl's -o adds any key it is given; a misspelt one would silently not apply. Checked first
+    # (only for this project's tasks; a valid -o is applied by s3prl's own override, unchanged).
+    import s3prl.run_downstream
+
+    from care_superb.downstream.config_keys import checking
+
+    if not getattr(s3prl.run_downstream.override, "checks_keys", False):
+        s3prl.run_downstream.override = checking(s3prl.run_downstream.override)
     _PLUGGED = True
 
 

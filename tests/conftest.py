@@ -27,6 +27,19 @@ def synth_root(tmp_path_factory):
     return make
 
 @pytest.fixture(autouse=True)
+def _torch_threads():
+    """Every test starts with CARE_SUPERB_TEST_THREADS torch threads (default 1, which the modules
+    also pin at import: on two cores, two threads per process oversubscribe the machine). CI's
+    second run sets 2, so the in-process code really runs on two; and no test inherits a count
+    another test left."""
+    import torch
+
+    from helpers import THREADS
+
+    torch.set_num_threads(int(os.environ.get(THREADS, "1")))
+
+
+@pytest.fixture(autouse=True)
 def _isolated_home(tmp_path, monkeypatch):
     """Nothing a test does touches the user's cache or default checkpoint."""
     monkeypatch.setenv("CARE_SUPERB_HOME", str(tmp_path / "care-superb-home"))

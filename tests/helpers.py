@@ -11,6 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD_SEED = "CARE_SUPERB_TEST_HEAD_SEED"  # set: s3prl's --seed for the runs that do not give one
+THREADS = "CARE_SUPERB_TEST_THREADS"  # set: torch threads of the runner's runs (default 1)
 # A few steps of small batches: a run that checks plumbing, not what a head learns. With the same
 # head seed, runs on one task meet the same training utterances (asr_text's transcripts are shared).
 FEW_STEPS = ("config.runner.total_steps=10,,config.runner.eval_step=10,,config.runner.save_step=10,,"
@@ -25,6 +26,15 @@ def learning_schedule(steps: int, workers: int = 0) -> str:
     return (f"config.runner.total_steps={steps},,config.runner.eval_step=50,,config.runner.save_step={steps},,"
             "config.optimizer.lr=1.0e-3,,config.downstream_expert.datarc.batch_size=16,,"
             f"config.downstream_expert.datarc.num_workers={workers}")
+
+
+def assert_learned(name: str, metrics: dict, floors: dict[str, float]) -> None:
+    """Each metric above its floor. Prints each margin (metric - floor) as a ``[margin]`` line,
+    which ``tools/runner_seeds.py`` collects over head seeds and thread counts."""
+    for metric, floor in floors.items():
+        print(f"[margin] {name} {metric} {metrics[metric]:.4f} floor {floor:.4f} margin {metrics[metric] - floor:+.4f}")
+    below = {metric: round(metrics[metric], 4) for metric, floor in floors.items() if not metrics[metric] > floor}
+    assert not below, f"{name}: {below} not above the floors {floors}; all metrics: {metrics}"
 
 
 # The English synthetic corpus with the fewest dev and test utterances (13 and 19): each utterance
@@ -42,7 +52,7 @@ def run_downstream(*args: str, cwd: Path = REPO, timeout: int = 900, fresh_proce
     if fresh_process:
         # One thread: the runner's tiny models gain nothing from two, and on a busy 2-core machine
         # two threads per process oversubscribe it (measured: 6 min vs 43 s for the same 300 steps).
-        env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS="1")
+        env = dict(os.environ, PYTHONWARNINGS="ignore", OMP_NUM_THREADS=os.environ.get(THREADS, "1"))
         done = subprocess.run([sys.executable, str(REPO / "run_downstream.py"), *args], cwd=cwd, env=env,
                               capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
@@ -63,7 +73,7 @@ def run_downstream(*args: str, cwd: Path = REPO, timeout: int = 900, fresh_proce
     saved = sys.argv, torch.get_num_threads(), builtins.isinstance
     try:
         sys.argv = argv
-        torch.set_num_threads(1)
+        torch.set_num_threads(int(os.environ.get(THREADS, "1")))
         with contextlib.chdir(cwd), warnings.catch_warnings():
             warnings.simplefilter("ignore")
             main()

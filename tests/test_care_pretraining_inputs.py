@@ -151,37 +151,69 @@ def test_each_bad_input_is_named_with_its_fix_and_the_others_are_cached(tmp_path
     assert again == done and stamps == {p: p.stat().st_mtime_ns for p in (tmp_path / "cache").rglob("*.npy")}
 
 
+# The killed extraction writes each cache file slowly, half of it first (a slow disk), with a
+# marker file present while it waits: the kill waits for the marker, so it always lands in the
+# middle of writing a file, wherever the code under test writes it.
 SLOW_EXTRACTION = """
-import sys, time
+import io, pathlib, sys, time
+import numpy as np
 from care_superb.upstream.care.pretraining import inputs, targets
 from care_superb.upstream.care.pretraining.cache import Extractor
-slow = targets.LogMel.__call__
-targets.LogMel.__call__ = lambda self, audio, key: (time.sleep(0.15), slow(self, audio, key))[1]
-corpus, cache, teacher = sys.argv[1:]
+save = np.save
+def slow_save(file, array, *args, **kwargs):
+    whole = io.BytesIO()
+    save(whole, array, *args, **kwargs)
+    data = whole.getvalue()
+    file.write(data[: len(data) // 2])
+    file.flush()
+    writing.touch()
+    time.sleep(0.1)
+    writing.unlink()
+    file.write(data[len(data) // 2:])
+np.save = slow_save
+corpus, cache, teacher, writing = sys.argv[1:]
+writing = pathlib.Path(writing)
 Extractor(cache, targets.TextTeacher(teacher), targets.LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
 """
 
 
-def cache_files(cache: Path) -> dict[str, bytes]:
-    return {str(p.relative_to(cache)): p.read_bytes() for p in sorted(cache.rglob("*")) if p.is_file()}
+def assert_same_cache(resumed: Path, straight: Path) -> None:
+    """The same files; text and integer arrays (the decoded PCM) equal, float targets equal to a
+    tolerance: they come from other processes (and thread counts), whose floating point may
+    differ in the last bits on some CPUs."""
+    names = sorted(str(p.relative_to(resumed)) for p in resumed.rglob("*") if p.is_file())
+    assert not [n for n in names if n.endswith(".partial")], "a half-written file survived the resume"
+    assert names == sorted(str(p.relative_to(straight)) for p in straight.rglob("*") if p.is_file())
+    for name in names:
+        if not name.endswith(".npy"):
+            assert (resumed / name).read_bytes() == (straight / name).read_bytes(), name
+            continue
+        got, want = np.load(resumed / name), np.load(straight / name)  # a truncated file cannot load
+        assert got.dtype == want.dtype and got.shape == want.shape, name
+        if np.issubdtype(want.dtype, np.integer):
+            np.testing.assert_array_equal(got, want, err_msg=name)
+        else:
+            np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6, err_msg=name)
 
 
 def test_extraction_killed_midway_resumes_to_the_same_cache(tmp_path, teacher_dir):
-    corpus = tiny_corpus(tmp_path / "c", n=16)
+    corpus, killed_cache, writing = tiny_corpus(tmp_path / "c", n=16), tmp_path / "killed", tmp_path / "writing"
     env = dict(os.environ, OMP_NUM_THREADS="1", PYTHONWARNINGS="ignore")
-    killed = subprocess.Popen([sys.executable, "-c", SLOW_EXTRACTION, str(corpus), str(tmp_path / "killed"),
-                               str(teacher_dir)], env=env)
+    killed = subprocess.Popen([sys.executable, "-c", SLOW_EXTRACTION, str(corpus), str(killed_cache),
+                               str(teacher_dir), str(writing)], env=env)
     deadline = time.time() + 120
-    while time.time() < deadline and len(list((tmp_path / "killed").glob("acoustic/*/*.npy"))) < 4:
-        time.sleep(0.02)
+    while time.time() < deadline and killed.poll() is None and not (
+            len(list(killed_cache.glob("acoustic/*/*.npy"))) >= 4 and writing.exists()):
+        time.sleep(0.01)
     killed.send_signal(signal.SIGKILL)
     killed.wait()
-    partial = len(list((tmp_path / "killed").glob("acoustic/*/*.npy")))
+    partial = len(list(killed_cache.glob("acoustic/*/*.npy")))
     assert 4 <= partial < 16, "the kill should land in the middle of the extraction"
+    assert writing.exists(), "the kill should land in the middle of writing a file"
     teacher = TextTeacher(teacher_dir)
-    Extractor(tmp_path / "killed", teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
+    Extractor(killed_cache, teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
     Extractor(tmp_path / "straight", teacher, LogMel(n_mels=8)).prepare(inputs.discover(corpus), progress=False)
-    assert cache_files(tmp_path / "killed") == cache_files(tmp_path / "straight")  # no half-written file left
+    assert_same_cache(killed_cache, tmp_path / "straight")
 
 
 # ---- fitting the checkpoint to the targets -----------------------------------------------------
