@@ -63,3 +63,9 @@ CLASSIFICATION = {"weighted_f1": weighted_f1, "accuracy": accuracy, "unweighted_
 
 def classification_metrics(c: np.ndarray) -> dict[str, float]:
     return {name: float(metric(c)) for name, metric in CLASSIFICATION.items()}
+
+
+def bounds(metric: str) -> tuple[float, float]:
+    """The values a row metric can take: a CCC (``mean_ccc``, ``valence_ccc``, ...) lies in
+    [-1, 1], every classification metric here (F1s, accuracies, the interview-level ones) in [0, 1]."""
+    return (-1.0, 1.0) if metric.endswith("ccc") else (0.0, 1.0)

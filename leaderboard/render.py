@@ -115,7 +115,8 @@ def not_made(spec: TableSpec) -> str:
 CELL = ("Cell: mean ± std over training seeds (folds, or several split seeds, averaged within a seed first) "
         "[95% interval over training seeds and the test set's clusters (speakers, dialogues, videos, scenes or "
         "interviews: see the notes): a mixed model with seed and cluster as crossed random effects, Student's t with "
-        "Satterthwaite's degrees of freedom; with one seed it is conditional on that one trained head]. Bold: best "
+        "Satterthwaite's degrees of freedom, cut to what the metric can take; with one seed it is conditional on that "
+        "one trained head]. Bold: best "
         "mean in its column. Average: over the table's columns, only where all are present. –: no result.")
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Callable
 
+from care_superb.downstream import metrics
 from care_superb.leaderboard import stats
 from care_superb.leaderboard.aggregate import Cell, Column, average_cell, check_comparable
 from care_superb.leaderboard.rows import LeaderboardError, Row
@@ -207,7 +208,13 @@ def describe_cell(cell: Cell, scorers: stats.Scorers) -> None:
         by_set[stats.test_set(row)] = len(set(row.units))
     cell.clusters = sorted(by_set.values())
     if cell.estimate.testable:
-        cell.ci = cell.estimate.interval()
+        # A t interval on few degrees of freedom (two seeds) can reach past what the metric can be:
+        # cut to the cell's range (the weighted sum of its metrics' bounds), which only drops
+        # values the cell cannot take, so the coverage stays at least 95%.
+        low, high = cell.estimate.interval()
+        floor = sum(w * metrics.bounds(m)[0] for _, m, w in weights)
+        ceiling = sum(w * metrics.bounds(m)[1] for _, m, w in weights)
+        cell.ci = max(low, floor), min(high, ceiling)
     else:
         cell.range = stats.per_cluster_range(weights, scorers)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from care_superb.downstream import metrics
 from care_superb.leaderboard import stats
 from care_superb.leaderboard.aggregate import Cell, Column, average_cell, build_cells
 from care_superb.leaderboard.rows import find_row_files, load_rows
@@ -85,3 +86,20 @@ def test_a_column_is_testable_from_ten_clusters():
     assert stats.smallest_p(2) == 0.5 and stats.smallest_p(3) == 0.25
     assert not linear(np.zeros(9), np.zeros(9, int)).estimate().testable
     assert linear(np.zeros(10), np.zeros(10, int)).estimate().testable
+
+
+def test_an_interval_on_two_seeds_stops_at_what_the_metric_can_be(tmp_path):
+    """Two seeds far apart (DAIC-WOZ in the demo): Student's t on about one degree of freedom
+    reaches past [0, 1]; the cell shows the interval cut to the metric's range, no further."""
+    y = labels(240, 4, seed=1)
+    units = [f"spk{i % 12}" for i in range(240)]
+    for seed, accuracy in ((1, 0.97), (2, 0.3)):
+        write_row(tmp_path / str(seed), "emodb", "care", y, predict(y, accuracy, 4, seed=seed), units=units,
+                  unit="speaker", seed=seed)
+    rows = load_rows(find_row_files([tmp_path]), known_tasks())
+    cell = build_cells(rows, [Column("emodb", "emodb", "emodb")])[("care", "emodb")]
+    describe_cell(cell, stats.Scorers())
+    low, high = cell.estimate.interval()
+    assert low < 0 and high > 1  # the t interval itself
+    assert cell.ci == (0.0, 1.0)
+    assert metrics.bounds("mean_ccc") == (-1.0, 1.0) and metrics.bounds("interview_weighted_f1") == (0.0, 1.0)
