@@ -27,32 +27,40 @@ WHISPER_BENCH="${WHISPER_BENCH-benchmark/configs/demo_whisper.yaml}"
 WHISPER_OUT="${WHISPER_OUT:-result/bench/demo-whisper}"   # the output: of that file
 export OMP_NUM_THREADS=1          # one thread per process: two processes share the two cores
 
-# 1. Corpora, two at a time (the longest first); each is resumable and kept once complete.
+synth() {  # one corpus, resumable and kept once complete; its log's last line, or its error
+    "$VENV/bin/care-superb" synth "$1" --out "data/synthetic/$1" --seed 0 > "data/synthetic/.synth-$1.log" 2>&1 \
+        && tail -n 1 "data/synthetic/.synth-$1.log" || { tail -n 3 "data/synthetic/.synth-$1.log" >&2; return 1; }
+}
+trap 'kill $(jobs -p) 2>/dev/null || true' EXIT   # a failed step stops the one running beside it
+
+# 1 and 2 side by side, one core each: (a) MSP-PODCAST, then CARE random and pre-trained on it;
+# (b) the other corpora, one after another, and MELD's mp4 clips decoded. Pre-training runs one
+# torch thread and nothing else is left for the second core (README, "The demo's cost").
 echo "[demo] synthesising the demo corpora into data/synthetic/ (logs: data/synthetic/.synth-*.log)"
-mkdir -p data/synthetic
-printf '%s\n' daic_woz meld msp_podcast ravdess_song emodb cafe iemocap msp_improv cmu_mosi |
-    xargs -P 2 -I{} sh -c "'$VENV/bin/care-superb' synth {} --out data/synthetic/{} --seed 0 \
-        > data/synthetic/.synth-{}.log 2>&1 && tail -n 1 data/synthetic/.synth-{}.log \
-        || { tail -n 3 data/synthetic/.synth-{}.log >&2; exit 255; }"   # 255: xargs stops at once
+mkdir -p data/synthetic result/pretrain
+(
+    synth msp_podcast
+    #  CARE, random and pre-trained. One torch thread: the tiny model gains little from a second,
+    #  and where other work shares the two cores two threads wait on each other (50 steps took about
+    #  320 s with 2 threads on this machine under load, 37 s with 1; README, "The demo's cost").
+    #  Resumable: the same command continues from state.pt; a state.pt of another corpus or other
+    #  settings, e.g. of an older synthetic MSP-PODCAST, is refused, not reused: the log says to
+    #  delete result/pretrain/demo or pass --restart.
+    "$VENV/bin/care-superb" care-init --size tiny --out result/pretrain/care-tiny-init.pt --exist-ok
+    echo "[demo] pre-training the tiny CARE on the synthetic MSP-PODCAST (log: result/pretrain/demo.log)"
+    "$VENV/bin/care-superb" pretrain data/synthetic/msp_podcast/Audios \
+        --transcripts data/synthetic/msp_podcast/Transcripts --corpus-name "MSP-PODCAST (synthetic, demo size)" \
+        --init result/pretrain/care-tiny-init.pt --out result/pretrain/demo \
+        --teacher minilm --teacher-projection pca --acoustic-target logmel \
+        --steps "${PRETRAIN_STEPS:-50}" --lr 1e-3 --valid-every 25 --save-every 25 --threads 1 \
+        > result/pretrain/demo.log 2>&1 || { tail -30 result/pretrain/demo.log; exit 1; }
+    tail -n 2 result/pretrain/demo.log
+) &
+PRETRAIN=$!
+for corpus in daic_woz meld ravdess_song emodb cafe iemocap msp_improv cmu_mosi; do synth "$corpus"; done
 "$VENV/bin/care-superb" prepare meld --root data/synthetic/meld --cache data/synthetic/meld_16k \
     > data/synthetic/.prepare-meld.log 2>&1 && echo "[demo] MELD decoded into data/synthetic/meld_16k"
-
-# 2. CARE, random and pre-trained. One torch thread: the tiny model gains little from a second,
-#    and where other work shares the two cores two threads wait on each other (50 steps took about
-#    320 s with 2 threads on this machine under load, 37 s with 1; README, "The demo's cost").
-#    Resumable: the same command continues from state.pt; a state.pt
-#    of another corpus or other settings, e.g. of an older synthetic MSP-PODCAST, is refused, not
-#    reused: the log says to delete result/pretrain/demo or pass --restart).
-mkdir -p result/pretrain
-"$VENV/bin/care-superb" care-init --size tiny --out result/pretrain/care-tiny-init.pt --exist-ok
-echo "[demo] pre-training the tiny CARE on the synthetic MSP-PODCAST (log: result/pretrain/demo.log)"
-"$VENV/bin/care-superb" pretrain data/synthetic/msp_podcast/Audios \
-    --transcripts data/synthetic/msp_podcast/Transcripts --corpus-name "MSP-PODCAST (synthetic, demo size)" \
-    --init result/pretrain/care-tiny-init.pt --out result/pretrain/demo \
-    --teacher minilm --teacher-projection pca --acoustic-target logmel \
-    --steps "${PRETRAIN_STEPS:-50}" --lr 1e-3 --valid-every 25 --save-every 25 --threads 1 \
-    > result/pretrain/demo.log 2>&1 || { tail -30 result/pretrain/demo.log; exit 1; }
-tail -n 2 result/pretrain/demo.log
+wait "$PRETRAIN" || { echo "[demo] the pre-training failed (above; log: result/pretrain/demo.log)" >&2; exit 1; }
 
 # 3. The benchmark: every upstream x task x seed.
 "$VENV/bin/care-superb" bench "$BENCH"

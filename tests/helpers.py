@@ -18,13 +18,14 @@ FEW_STEPS = ("config.runner.total_steps=10,,config.runner.eval_step=10,,config.r
              "config.downstream_expert.datarc.batch_size=4")
 
 
-def learning_schedule(steps: int, workers: int = 0) -> str:
-    """The overrides of the runner tests that assert a head learned: ``steps`` batches of 16 at lr
-    1e-3, dev every 50 (the configs: 32 at 1e-4 for ~50 epochs of the real corpus). ``workers=0``
+def learning_schedule(steps: int, workers: int = 0, lr: float = 1e-3) -> str:
+    """The overrides of the runner tests that assert a head learned: ``steps`` batches of 16 at
+    ``lr``, dev every 50 (the configs: 32 at 1e-4 for ~50 epochs of the real corpus). ``workers=0``
     loads in the main process: a worker forked again at every short epoch cost more than it saved.
-    Each test's ``steps`` passed on four head seeds (``python tools/runner_seeds.py``)."""
+    Each test's ``steps`` and ``lr`` hold their margin over head seeds and thread counts
+    (``python tools/runner_seeds.py --threads 1 2``; docs/development.md has the table)."""
     return (f"config.runner.total_steps={steps},,config.runner.eval_step=50,,config.runner.save_step={steps},,"
-            "config.optimizer.lr=1.0e-3,,config.downstream_expert.datarc.batch_size=16,,"
+            f"config.optimizer.lr={lr!r},,config.downstream_expert.datarc.batch_size=16,,"
             f"config.downstream_expert.datarc.num_workers={workers}")
 
 

@@ -14,24 +14,28 @@ from helpers import assert_learned, learning_schedule, run_downstream
 
 pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in subprocesses
 
-# task: (synthetic corpus, number of classes, protocol, weighted F1 the test must beat, steps).
+# task: (synthetic corpus, number of classes, protocol, weighted F1 the test must beat, steps, lr).
 # Chance weighted F1 is about 1/classes (0.5 for the binary task); the floors leave a clear margin.
 # The steps: the fewest of 200 / 400 that passed on head seeds 1337, 1, 2 and 3 (helpers.learning_schedule).
+# CMU-MOSI at lr 1e-3 jumped between 0.5 and 1.0 on its 29 dev utterances from one evaluation to the
+# next, and dev-best kept whichever spike came last: test weighted F1 0.66-0.79 over 10 head seeds
+# (a 44-segment video is 43% of its 102 test utterances), 0.603 on another machine. At 1e-4 for
+# 800 steps dev rises smoothly: see docs/development.md for its margins over seeds and threads.
 CASES = {
-    "ravdess_song": ("ravdess_song", 6, "speaker_independent", 0.30, 400),
-    "cafe": ("cafe", 7, "speaker_independent", 0.30, 200),
-    "meld": ("meld", 7, "official", 0.35, 400),
-    "cmu_mosi": ("cmu_mosi", 2, "official, dev held out of train", 0.65, 400),  # Poria et al.'s folds: no dev videos
-    "iemocap4": ("iemocap", 4, "leave_one_session_out", 0.38, 200),
-    "iemocap6": ("iemocap", 6, "leave_one_session_out", 0.30, 200),  # the same IEMOCAP tree
+    "ravdess_song": ("ravdess_song", 6, "speaker_independent", 0.30, 400, 1e-3),
+    "cafe": ("cafe", 7, "speaker_independent", 0.30, 200, 1e-3),
+    "meld": ("meld", 7, "official", 0.35, 400, 1e-3),
+    "cmu_mosi": ("cmu_mosi", 2, "official, dev held out of train", 0.65, 800, 1e-4),  # Poria et al.'s folds: no dev videos
+    "iemocap4": ("iemocap", 4, "leave_one_session_out", 0.38, 200, 1e-3),
+    "iemocap6": ("iemocap", 6, "leave_one_session_out", 0.30, 200, 1e-3),  # the same IEMOCAP tree
 }
 
 
 @pytest.mark.parametrize("task", CASES)
 def test_train_then_evaluate_beats_chance(task, synth_root, tmp_path):
-    corpus, _, protocol, floor, steps = CASES[task]
+    corpus, _, protocol, floor, steps, lr = CASES[task]
     root, exp = synth_root(corpus), tmp_path / "exp"
-    overrides = [f"config.downstream_expert.datarc.root={root}", learning_schedule(steps)]
+    overrides = [f"config.downstream_expert.datarc.root={root}", learning_schedule(steps, lr=lr)]
     options = {}
     if task == "meld":
         options["cache"] = tmp_path / "meld-16k"

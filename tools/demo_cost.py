@@ -41,8 +41,8 @@ REPO = Path(__file__).resolve().parents[1]
 DEMO_OUTPUTS = ["data/synthetic", "result/pretrain", "result/bench/demo", "result/bench/demo-whisper", "result/models"]
 # stage name, how many processes it runs at once on a quiet 2-core machine
 STAGES = {
-    "corpora (synth, prepare meld)": 2,
-    "pre-training (care-init, pretrain)": 2,
+    # side by side since issue 30: MSP-PODCAST and the pre-training on one core, the other corpora on the other
+    "corpora and pre-training (synth, prepare meld; care-init, pretrain)": 2,
     "demo bench: planning, cache check": 1,
     "demo bench: feature extraction": 2,
     "demo bench: 72 cells": 2,
@@ -93,11 +93,9 @@ def stage_of(shell: psutil.Process) -> str:
         below = [" ".join(p.cmdline()) for c in children for p in c.children(recursive=True)]
     except psutil.Error:
         return "other (links, shell)"
-    text = " ".join(lines)
-    if "xargs" in text or " synth " in text or " prepare meld" in text:
-        return "corpora (synth, prepare meld)"
-    if "care-init" in text or " pretrain " in text:
-        return "pre-training (care-init, pretrain)"
+    text, tree = " ".join(lines), " ".join(lines + below)
+    if " bench " not in text and any(word in tree for word in (" synth ", " prepare meld", "care-init", " pretrain ")):
+        return "corpora and pre-training (synth, prepare meld; care-init, pretrain)"
     if " bench " in text:
         which = "Whisper bench" if "whisper" in text else "demo bench"
         jobs = " ".join(below)
