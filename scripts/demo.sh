@@ -33,11 +33,12 @@ synth() {  # one corpus, resumable and kept once complete; its log's last line, 
 }
 trap 'kill $(jobs -p) 2>/dev/null || true' EXIT   # a failed step stops the one running beside it
 
-# 1 and 2 side by side, one core each: (a) MSP-PODCAST, then CARE random and pre-trained on it;
-# (b) the other corpora, one after another, and MELD's mp4 clips decoded. Pre-training runs one
-# torch thread and nothing else is left for the second core (README, "The demo's cost").
+# 1 and 2 side by side, one core each, once the random CARE is made: (a) MSP-PODCAST, then the
+# CARE pre-trained on it (one torch thread); (b) the other corpora, one after another, and MELD's
+# mp4 clips decoded. One after the other, the second core idled through the pre-training.
 echo "[demo] synthesising the demo corpora into data/synthetic/ (logs: data/synthetic/.synth-*.log)"
 mkdir -p data/synthetic result/pretrain
+"$VENV/bin/care-superb" care-init --size tiny --out result/pretrain/care-tiny-init.pt --exist-ok
 (
     synth msp_podcast
     #  CARE, random and pre-trained. One torch thread: the tiny model gains little from a second,
@@ -46,7 +47,6 @@ mkdir -p data/synthetic result/pretrain
     #  Resumable: the same command continues from state.pt; a state.pt of another corpus or other
     #  settings, e.g. of an older synthetic MSP-PODCAST, is refused, not reused: the log says to
     #  delete result/pretrain/demo or pass --restart.
-    "$VENV/bin/care-superb" care-init --size tiny --out result/pretrain/care-tiny-init.pt --exist-ok
     echo "[demo] pre-training the tiny CARE on the synthetic MSP-PODCAST (log: result/pretrain/demo.log)"
     "$VENV/bin/care-superb" pretrain data/synthetic/msp_podcast/Audios \
         --transcripts data/synthetic/msp_podcast/Transcripts --corpus-name "MSP-PODCAST (synthetic, demo size)" \
