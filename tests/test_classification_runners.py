@@ -21,13 +21,15 @@ pytestmark = pytest.mark.slow  # end to end: s3prl's runner or care-superb in su
 # next, and dev-best kept whichever spike came last: test weighted F1 0.66-0.79 over 10 head seeds
 # (a 44-segment video is 43% of its 102 test utterances), 0.603 on another machine. At 1e-4 for
 # 800 steps dev rises smoothly: see docs/development.md for its margins over seeds and threads.
+# IEMOCAP-6 likewise: at 1e-3 for 200 steps its margin was +0.038 on head seed 1 (0.34-0.53 over
+# seeds 1337, 1, 2, 3); at 1e-4 for 800, +0.105 at worst on the same seeds.
 CASES = {
     "ravdess_song": ("ravdess_song", 6, "speaker_independent", 0.30, 400, 1e-3),
     "cafe": ("cafe", 7, "speaker_independent", 0.30, 200, 1e-3),
     "meld": ("meld", 7, "official", 0.35, 400, 1e-3),
     "cmu_mosi": ("cmu_mosi", 2, "official, dev held out of train", 0.65, 800, 1e-4),  # Poria et al.'s folds: no dev videos
     "iemocap4": ("iemocap", 4, "leave_one_session_out", 0.38, 200, 1e-3),
-    "iemocap6": ("iemocap", 6, "leave_one_session_out", 0.30, 200, 1e-3),  # the same IEMOCAP tree
+    "iemocap6": ("iemocap", 6, "leave_one_session_out", 0.30, 800, 1e-4),  # the same IEMOCAP tree
 }
 
 
