@@ -41,7 +41,7 @@ mkdir -p data/synthetic result/pretrain
 "$VENV/bin/care-superb" care-init --size tiny --out result/pretrain/care-tiny-init.pt --exist-ok
 (
     synth msp_podcast
-    #  CARE, random and pre-trained. One torch thread: the tiny model gains little from a second,
+    #  The CARE pre-trained. One torch thread: the tiny model gains little from a second,
     #  and where other work shares the two cores two threads wait on each other (50 steps took about
     #  320 s with 2 threads on this machine under load, 37 s with 1; README, "The demo's cost").
     #  Resumable: the same command continues from state.pt; a state.pt of another corpus or other
